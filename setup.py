@@ -1,0 +1,68 @@
+"""Build script of psycopg2-yugabytedb: the psycopg2._psycopg C extension
+over libpq, and the pure Python package in lib/ installed as psycopg2."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from setuptools import Extension, setup
+
+
+def _version():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "psycopg", "psycopg.h")) as f:
+        return re.search(r'#define PSYCOPG_VERSION "([^"]+)"', f.read()).group(1)
+
+
+VERSION = _version()
+
+
+def _pg_config(option):
+    pg_config = os.environ.get("PG_CONFIG") or shutil.which("pg_config")
+    if not pg_config:
+        sys.exit("error: pg_config not found: install libpq-dev "
+                 "(apt-get install libpq-dev) or set PG_CONFIG")
+    try:
+        out = subprocess.run([pg_config, option], check=True,
+                             stdout=subprocess.PIPE).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit("error: running %s %s failed: %s" % (pg_config, option, e))
+    return out.decode().strip()
+
+
+def _extension():
+    includedir = _pg_config("--includedir")
+    libdir = _pg_config("--libdir")
+    if not os.path.exists(os.path.join(includedir, "libpq-fe.h")):
+        sys.exit("error: libpq-fe.h not found in %s: install libpq-dev "
+                 "(apt-get install libpq-dev)" % includedir)
+    sources = sorted(glob.glob("psycopg/*.c"))
+    return Extension(
+        "psycopg2._psycopg",
+        sources=sources,
+        depends=sorted(glob.glob("psycopg/*.h")),
+        include_dirs=["psycopg", includedir],
+        library_dirs=[libdir],
+        libraries=["pq"],
+        define_macros=[("PSYCOPG_VERSION", '"%s"' % VERSION)],
+        extra_compile_args=["-Wall", "-Wno-unused-function",
+                            "-fno-strict-aliasing"],
+    )
+
+
+if "egg_info" in sys.argv or "sdist" in sys.argv:
+    ext_modules = []
+    if "sdist" in sys.argv:
+        ext_modules = [_extension()]
+else:
+    ext_modules = [_extension()]
+
+setup(
+    version=VERSION,
+    package_dir={"psycopg2": "lib"},
+    packages=["psycopg2"],
+    ext_modules=ext_modules,
+)
