@@ -153,6 +153,9 @@ typedef struct connectionObject {
     PyObject *weakreflist;
     PyObject *dict;         /* instance __dict__ (psycopg2 subclasses and
                                tools set attributes on connections) */
+
+    PyObject *tpc_xid;      /* Xid of the current two-phase transaction
+                               (tpc_begin), or NULL */
 } connectionObject;
 
 struct connNotice {
@@ -231,6 +234,33 @@ PyObject *conn_encode(connectionObject *self, PyObject *u);
 /* Raise InterfaceError if the connection is closed ("connection already
  * closed").  0 ok, -1 raised. */
 int conn_check_open(connectionObject *self);
+
+/* connection_async.c: asynchronous connections (connect(async_=True)) and
+ * green mode (set_wait_callback()).  In green mode conn_exec() itself goes
+ * through the wait callback: nothing to do for callers. */
+
+/* Send `query` (in the client encoding) on an async connection without
+ * waiting for the result.  connection.poll() then hands the result to
+ * `curs` with curs_set_result(), or raises the query's error (pq_raise
+ * with curs) from poll().  While it runs conn->async_cursor is a weakref
+ * to `curs` (not NULL); ProgrammingError "execute cannot be used while an
+ * asynchronous query is underway" if one is already running.  0 ok, -1
+ * with an exception set. */
+int conn_async_execute(connectionObject *self, cursorObject *curs,
+                       const char *query);
+
+/* One step of the connection's state machine (connecting, async query,
+ * or reading notifications): PSYCO_POLL_OK / READ / WRITE, or -1 with an
+ * exception set. */
+int conn_poll(connectionObject *self);
+
+/* notify.c: the Notify type (connection.notifies items) */
+extern PyTypeObject notifyType;
+int notify_setup(PyObject *module);
+
+/* xid.c: the Xid type (two-phase commit transaction ids) */
+extern PyTypeObject xidType;
+int xid_setup(PyObject *module);
 
 /* ------------------------------------------------------------------ */
 /* cursor                                                             */

@@ -99,6 +99,17 @@ class PgServer:
         self._cmd([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir,
                    "-m", mode, "-w", "stop"], check=False)
 
+    def is_running(self) -> bool:
+        """True if the server's postmaster is up."""
+        res = self._cmd([os.path.join(self.bindir, "pg_ctl"), "-D",
+                         self.datadir, "status"], check=False)
+        return res.returncode == 0
+
+    def postmaster_pid(self) -> int:
+        """Process id of the running postmaster."""
+        with open(os.path.join(self.datadir, "postmaster.pid")) as f:
+            return int(f.readline())
+
     def cleanup(self) -> None:
         self.stop("immediate")
         if self._own_tmp:

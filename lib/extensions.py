@@ -1,0 +1,204 @@
+"""psycopg extensions to the DB-API.
+
+This module holds the objects going beyond the DB-API 2.0: the connection
+and cursor types to subclass, the adaptation system (Python objects ->
+SQL literals: `adapt()`, `register_adapter()`, `ISQLQuote` and the
+adapters), the typecasting system (PostgreSQL values -> Python objects:
+`new_type()`, `register_type()` and the built-in typecasters), the
+connection status constants and a few helper functions (`make_dsn()`,
+`parse_dsn()`, `quote_ident()`...).
+"""
+
+import re as _re
+from typing import Any as _Any, Callable as _Callable, Optional as _Optional
+
+from psycopg2 import _psycopg
+from psycopg2._psycopg import (  # noqa: F401 (re-exported)
+    # connection, cursor and their companions
+    connection, cursor, Column, ConnectionInfo, Diagnostics,
+    QueryCanceledError, TransactionRollbackError,
+    # adaptation
+    adapt, adapters, ISQLQuote, AsIs, Binary, Boolean, Float, Int,
+    QuotedString, DateFromPy, TimeFromPy, TimestampFromPy, IntervalFromPy,
+    # typecasting
+    new_type, new_array_type, register_type, string_types, binary_types,
+    UNICODE, UNICODEARRAY, STRINGARRAY, BOOLEAN, BOOLEANARRAY,
+    INTEGER, INTEGERARRAY, LONGINTEGER, LONGINTEGERARRAY,
+    FLOAT, FLOATARRAY, DECIMAL, DECIMALARRAY,
+    DATE, DATEARRAY, TIME, TIMEARRAY, INTERVAL, INTERVALARRAY,
+    DATETIMEARRAY, ROWIDARRAY, BINARYARRAY, BYTES, BYTESARRAY,
+    PYDATE, PYDATEARRAY, PYTIME, PYTIMEARRAY,
+    PYDATETIME, PYDATETIMEARRAY, PYDATETIMETZ, PYDATETIMETZARRAY,
+    PYINTERVAL, PYINTERVALARRAY,
+    # helpers
+    parse_dsn, quote_ident, encodings, libpq_version, encrypt_password,
+    set_wait_callback, get_wait_callback,
+)
+
+
+def _import_optional(*names: str) -> None:
+    """Re-export the objects of later features only if the C extension
+    provides them."""
+    for name in names:
+        obj = getattr(_psycopg, name, None)
+        if obj is not None:
+            globals()[name] = obj
+
+
+_import_optional("lobject", "Notify", "Xid")
+
+# Isolation levels for connection.set_isolation_level()
+ISOLATION_LEVEL_AUTOCOMMIT = 0
+ISOLATION_LEVEL_READ_UNCOMMITTED = 4
+ISOLATION_LEVEL_READ_COMMITTED = 1
+ISOLATION_LEVEL_REPEATABLE_READ = 2
+ISOLATION_LEVEL_SERIALIZABLE = 3
+ISOLATION_LEVEL_DEFAULT = None
+
+# psycopg connection status values
+STATUS_SETUP = 0
+STATUS_READY = 1
+STATUS_BEGIN = 2
+STATUS_SYNC = 3             # currently unused
+STATUS_ASYNC = 4            # currently unused
+STATUS_PREPARED = 5
+
+# This is a useful mnemonic to check if the connection is in a transaction
+STATUS_IN_TRANSACTION = STATUS_BEGIN
+
+# psycopg asynchronous connection polling values
+POLL_OK = 0
+POLL_READ = 1
+POLL_WRITE = 2
+POLL_ERROR = 3
+
+# Backend transaction status values, as returned by
+# connection.get_transaction_status()
+TRANSACTION_STATUS_IDLE = 0
+TRANSACTION_STATUS_ACTIVE = 1
+TRANSACTION_STATUS_INTRANS = 2
+TRANSACTION_STATUS_INERROR = 3
+TRANSACTION_STATUS_UNKNOWN = 4
+
+
+def register_adapter(typ: type, callable: _Callable[[_Any], _Any]) -> None:
+    """Register *callable* as the `ISQLQuote` adapter of the type *typ*.
+
+    *callable* is called with an object of type *typ* and must return an
+    object exposing `!getquoted()` (e.g. an `AsIs` or a `QuotedString`).
+    """
+    adapters[(typ, ISQLQuote)] = callable
+
+
+class SQL_IN:
+    """Adapt a sequence to the SQL syntax of the ``IN`` operand.
+
+    ``SQL_IN((1, 'a'))`` is quoted as ``(1, 'a')``, each item adapted on
+    its own.  The tuple adapter registered by default already does this:
+    the class is kept for compatibility and for explicit use.
+    """
+
+    def __init__(self, seq: _Any) -> None:
+        self._seq = seq
+        self._conn = None
+
+    def prepare(self, conn: _Any) -> None:
+        """Use *conn* to quote the items (encoding, string escaping)."""
+        self._conn = conn
+
+    def getquoted(self) -> bytes:
+        """Return the quoted sequence as bytes, e.g. ``b"(1, 'a')"``."""
+        quoted = []
+        for item in self._seq:
+            adapted = adapt(item)
+            if self._conn is not None and hasattr(adapted, "prepare"):
+                adapted.prepare(self._conn)
+            quoted.append(adapted.getquoted())
+        return b"(" + b", ".join(quoted) + b")"
+
+    def __str__(self) -> str:
+        return str(self.getquoted())
+
+
+class NoneAdapter:
+    """Adapt None to ``NULL``.
+
+    The C adapter registered by default does the same in the fast path of
+    the query merging; this class is handy to adapt composite values.
+    """
+
+    def __init__(self, obj: _Any) -> None:
+        pass
+
+    def getquoted(self, _null: bytes = b"NULL") -> bytes:
+        """Return ``b'NULL'``."""
+        return _null
+
+
+_re_needs_quotes = _re.compile(r"\s")
+
+
+def _param_escape(value: str) -> str:
+    """Quote a connection string value as libpq needs: backslashes and
+    single quotes are escaped, empty values and values with white space
+    are enclosed in single quotes."""
+    if not value:
+        return "''"
+    value = value.replace("\\", "\\\\").replace("'", "\\'")
+    if _re_needs_quotes.search(value):
+        value = "'" + value + "'"
+    return value
+
+
+def make_dsn(dsn: _Optional[str] = None, **kwargs: _Any) -> str:
+    """Build a libpq connection string from a *dsn* and keyword arguments.
+
+    The keyword arguments are added to the parameters of *dsn* (a
+    connection string or a URI), overriding the ones with the same name;
+    arguments with value None are ignored and ``database`` is an alias of
+    ``dbname``.  Without keyword arguments *dsn* is returned unchanged.
+
+    The result is checked with `parse_dsn()`: raise `ProgrammingError` if
+    it is not a valid connection string, e.g. for an unknown parameter.
+    """
+    if dsn is None and not kwargs:
+        return ""
+
+    if not kwargs:
+        parse_dsn(dsn)  # only validate it
+        return dsn
+
+    if "database" in kwargs:
+        if "dbname" in kwargs:
+            raise TypeError(
+                "you can't specify both 'database' and 'dbname' arguments")
+        kwargs["dbname"] = kwargs.pop("database")
+
+    params = {k: v for k, v in kwargs.items() if v is not None}
+    if dsn is not None:
+        merged = parse_dsn(dsn)
+        merged.update(params)
+        params = merged
+
+    dsn = " ".join(
+        "%s=%s" % (k, _param_escape(str(v))) for k, v in params.items())
+    parse_dsn(dsn)
+    return dsn
+
+
+# JSON typecasters: registered globally by psycopg2._json at import.
+from psycopg2._json import (  # noqa: E402,F401
+    JSON, JSONARRAY, JSONB, JSONBARRAY)
+
+
+def _register_default_ranges() -> None:
+    """Import psycopg2._range, which registers the typecasters of the
+    built-in range types, if it is part of the package."""
+    try:
+        import psycopg2._range  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name != "psycopg2._range":
+            raise
+
+
+_register_default_ranges()
