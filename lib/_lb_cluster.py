@@ -71,6 +71,11 @@ class Node:
         self.failed_at = time.monotonic()
         self.fail_reason = reason
 
+    def mark_ok(self) -> None:
+        """The node accepted a connection: it is no longer failed."""
+        self.failed_at = None
+        self.fail_reason = ""
+
     @property
     def label(self) -> str:
         return "%s:%s" % (self.connect_host, self.port)

@@ -368,7 +368,9 @@ class RangeCaster:
                  conn_or_curs: Any) -> "RangeCaster":
         """Return a `RangeCaster` for the range type *name*, looking its
         OIDs up in the database."""
-        from psycopg2.extras import _catalog_lookup, _solve_conn_curs
+        # the catalog helpers live in extras, which imports this module
+        from psycopg2.extras import (
+            _catalog_transaction, _find_type, _solve_conn_curs)
 
         if not isinstance(name, str):
             raise TypeError("the range type name must be a string, got %r"
@@ -379,16 +381,23 @@ class RangeCaster:
                 "range types not available in version %s"
                 % conn.info.server_version)
 
-        rec = _catalog_lookup(conn, curs, name, """\
-SELECT r.rngtypid, r.rngsubtype, t.typarray
+        rec = None
+        with _catalog_transaction(conn):
+            typ = _find_type(curs, name)
+            if typ is not None:
+                curs.execute("""\
+SELECT r.rngsubtype, t.typarray
 FROM pg_catalog.pg_range r
 JOIN pg_catalog.pg_type t ON t.oid = r.rngtypid
-WHERE r.rngtypid = %s""")
-        if not rec:
+WHERE r.rngtypid = %s
+""", (typ[0],))
+                rec = curs.fetchone()
+
+        if rec is None:
             raise ProgrammingError("PostgreSQL range '%s' not found" % name)
 
-        oid, subtype_oid, array_oid = rec[0]
-        return cls(name, pyrange, oid=oid, subtype_oid=subtype_oid,
+        subtype_oid, array_oid = rec
+        return cls(name, pyrange, oid=typ[0], subtype_oid=subtype_oid,
                    array_oid=array_oid or None)
 
     def parse(self, s: Optional[str], cur: Any = None) -> Optional[Range]:

@@ -18,6 +18,10 @@ _cache: Optional[Dict[str, str]] = None
 def lookup(code: str) -> str:
     """Return the symbolic name of an error code or of a class code.
 
+    The name is the condition name, also for the codes whose constant has
+    a trailing underscore (``lookup('01004')`` is
+    ``'STRING_DATA_RIGHT_TRUNCATION'``, like for ``'22001'``).
+
     Raise `!KeyError` if the code is unknown.
     """
     global _cache
@@ -26,7 +30,7 @@ def lookup(code: str) -> str:
         cache = {}
         for name, value in globals().items():
             if name.isupper() and isinstance(value, str):
-                cache[value] = name
+                cache[value] = name.rstrip("_")
         _cache = cache
     return cache[code]
 

@@ -425,6 +425,9 @@ def _connect_to_nodes(cluster: Cluster, target: _lb_target.Target,
             with cluster.lock:
                 cluster.unreserve(node)
             raise
+        if node.failed_at is not None:
+            with cluster.lock:
+                node.mark_ok()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("cluster %s: connected to %s (%d open)",
                          cluster.key, node.label, node.count)

@@ -129,7 +129,15 @@ int adapt_datetime_setup(PyObject *module);    /* adapt_datetime.c */
 int adapt_numbers_setup(void);                 /* adapt_numbers.c */
 /* Register `adapter` for (type, ISQLQuote) in psyco_adapters. */
 int adapt_register(PyObject *type, PyObject *adapter);
-/* Build the fast path table from the registry (adapt_fast.c). */
+/* ---- adapt_fast.c ---- */
+
+/* Quote an object of an exact type whose default adapter is registered. */
+typedef PyObject *(*adapt_fast_fn)(PyObject *obj, connectionObject *conn);
+
+/* Add `type` to the fast paths of microprotocol_getquoted(): `fn` is used
+ * while the registry holds, for `type`, the adapter registered now. */
+int adapt_fast_add(PyTypeObject *type, adapt_fast_fn fn);
+/* Add the builtin types (not the datetime ones) to the fast paths. */
 int adapt_fast_setup(void);
 
 /* Exception class to raise for `exc` (psycopg2's if already set up). */

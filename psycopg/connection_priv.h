@@ -83,7 +83,7 @@ int conn_refresh_cancel(connectionObject *self);
 /* connection_encoding.c                                              */
 
 /* Upper-case `enc` and drop everything but letters and digits ("latin-1"
- * -> "LATIN1").  malloc'ed string or NULL with MemoryError. */
+ * -> "LATIN1").  String to PyMem_Free, or NULL with MemoryError. */
 char *conn_clean_encoding_name(const char *enc);
 
 /* Set self->encoding/pyencoding/is_utf8 for the PostgreSQL encoding
@@ -167,6 +167,9 @@ PyObject *psyco_conn_tpc_recover(connectionObject *self, PyObject *dummy);
 /* Parsers shared by set_session() and the attribute setters. */
 int conn_parse_isolevel(PyObject *pyval);   /* -1 on error */
 int conn_parse_onoff(PyObject *pyval);      /* -1 on error */
+
+/* conninfo.c: connection.info, a new ConnectionInfo(conn). */
+PyObject *conninfo_for_connection(connectionObject *conn);
 
 /* ------------------------------------------------------------------ */
 /* xid.c                                                              */

@@ -32,6 +32,7 @@ typedef struct queryPart {
     Py_ssize_t start;           /* literal chunk: offset in query */
     Py_ssize_t len;             /* literal chunk: length */
     Py_ssize_t slot;            /* argument slot after it, or -1 */
+    int named;                  /* the placeholder is %(name)s */
 } queryPart;
 
 #define QSTYLE_NONE         0   /* no placeholders */
@@ -47,9 +48,8 @@ typedef struct queryTemplate {
     PyObject *names;            /* tuple of str, one per slot (named) */
     /* A bad placeholder (e.g. %d) is reported only after the arguments
      * were looked up, as psycopg2 does: keep it here until then. */
-    PyObject *format_error_type;
-    PyObject *format_error_msg;
-    int mixed;                  /* both styles used */
+    PyObject *format_error_type;    /* borrowed exception class */
+    PyObject *format_error_msg;     /* str */
 } queryTemplate;
 
 /* Convert the query argument of execute() & co. (str, bytes or a
@@ -68,8 +68,8 @@ void qtemplate_clear(queryTemplate *tpl);
 PyObject *qtemplate_merge(queryTemplate *tpl, cursorObject *self,
                           PyObject *vars);
 
-/* Quote `s` as an SQL string literal (with E'' when the connection needs
- * it) and append it to `buf`... returned as a new bytes object. */
+/* Quote `s` (str or bytes) as an SQL string literal, with E'' when the
+ * connection needs it.  New bytes reference or NULL. */
 PyObject *curs_quote_literal(cursorObject *self, PyObject *s);
 
 /* Quote an identifier (str or bytes) with PQescapeIdentifier.  New

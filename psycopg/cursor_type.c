@@ -547,6 +547,8 @@ static PyGetSetDef cursor_getsets[] = {
      NULL},
     {"query", (getter)curs_get_query, NULL,
      "The last query sent to the server, as bytes.", NULL},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL,
+     NULL},
     {NULL}
 };
 

@@ -235,6 +235,8 @@ PyObject *conn_encode(connectionObject *self, PyObject *u);
  * closed").  0 ok, -1 raised. */
 int conn_check_open(connectionObject *self);
 
+struct cursorObject;    /* defined below */
+
 /* connection_async.c: asynchronous connections (connect(async_=True)) and
  * green mode (set_wait_callback()).  In green mode conn_exec() itself goes
  * through the wait callback: nothing to do for callers. */
@@ -246,7 +248,7 @@ int conn_check_open(connectionObject *self);
  * to `curs` (not NULL); ProgrammingError "execute cannot be used while an
  * asynchronous query is underway" if one is already running.  0 ok, -1
  * with an exception set. */
-int conn_async_execute(connectionObject *self, cursorObject *curs,
+int conn_async_execute(connectionObject *self, struct cursorObject *curs,
                        const char *query);
 
 /* One step of the connection's state machine (connecting, async query,

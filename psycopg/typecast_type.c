@@ -307,18 +307,21 @@ typecast_call(typecastObject *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTuple(args, "OO", &value, &curs)) {
         goto exit;
     }
-    /* A Python caster gets the value as it is: no round trip through the
+    /* like psycopg2, NULL is None without calling the cast function */
+    if (value == Py_None) {
+        Py_INCREF(Py_None);
+        rv = Py_None;
+        goto exit;
+    }
+    /* A Python caster gets a str as it is: no round trip through the
      * connection encoding. */
     if (self->ccast == NULL && self->bcast == NULL && self->pcast != NULL
-            && (value == Py_None || PyUnicode_Check(value))) {
+            && PyUnicode_Check(value)) {
         PyObject *cargs[2] = {value, curs};
         rv = PyObject_Vectorcall(self->pcast, cargs, 2, NULL);
         goto exit;
     }
-    if (value == Py_None) {
-        s = NULL;
-    }
-    else if (PyUnicode_Check(value)) {
+    if (PyUnicode_Check(value)) {
         if (!(s = PyUnicode_AsUTF8AndSize(value, &len))) {
             goto exit;
         }

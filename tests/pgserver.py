@@ -14,6 +14,14 @@ import tempfile
 import time
 
 
+class CommandError(subprocess.CalledProcessError):
+    """A server program failed; the message includes its output."""
+
+    def __str__(self) -> str:
+        out = (self.output or b"").decode(errors="replace").strip()
+        return "%s\n%s" % (super().__str__(), out)
+
+
 def pg_bindir() -> str:
     """Directory of the PostgreSQL server programs (initdb, pg_ctl)."""
     env = os.environ.get("PG_BINDIR")
@@ -66,8 +74,13 @@ class PgServer:
     def _cmd(self, args, check=True):
         if self._run_as:
             args = ["runuser", "-u", self._run_as, "--"] + args
-        return subprocess.run(args, check=check, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
+        # run from the server's own directory: the postgres user may not
+        # be allowed into the caller's working directory
+        res = subprocess.run(args, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, cwd=self.basedir)
+        if check and res.returncode != 0:
+            raise CommandError(res.returncode, args, res.stdout)
+        return res
 
     def initdb(self) -> None:
         self._cmd([os.path.join(self.bindir, "initdb"), "-D", self.datadir,

@@ -1,0 +1,561 @@
+/* connection_int.c - the libpq side of the connection: connecting,
+ * closing, running commands, transactions and session characteristics.
+ *
+ * Every libpq call on self->pgconn happens with the connection lock held
+ * and the GIL released (CONN_LOCK_BEGIN/END), so that threads sharing a
+ * connection take turns and other Python threads keep running.
+ */
+
+#include "connection_priv.h"
+
+#include <poll.h>
+#include <string.h>
+
+/* Indexed by ISOLATION_LEVEL_* and STATE_* (psycopg.h) */
+static const char *const srv_isolevels[] = {
+    NULL, "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE",
+    "READ UNCOMMITTED", "default"
+};
+static const char *const srv_readonly[] = {" READ WRITE", " READ ONLY", ""};
+static const char *const srv_deferrable[] = {
+    " NOT DEFERRABLE", " DEFERRABLE", ""
+};
+static const char *const srv_state_guc[] = {"off", "on", "default"};
+
+/* ------------------------------------------------------------------ */
+/* State checks                                                       */
+
+int
+conn_check_open(connectionObject *self)
+{
+    if (self->closed != CONN_OPEN) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return -1;
+    }
+    return 0;
+}
+
+int
+conn_raise_if_async(connectionObject *self, const char *cmd)
+{
+    if (self->async_) {
+        PyErr_Format(ProgrammingError,
+            "%s cannot be used in asynchronous mode", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int
+conn_raise_if_in_transaction(connectionObject *self, const char *cmd)
+{
+    if (self->status != CONN_STATUS_READY) {
+        PyErr_Format(ProgrammingError,
+            "%s cannot be used inside a transaction", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int
+conn_raise_if_tpc_prepared(connectionObject *self, const char *cmd)
+{
+    if (self->status == CONN_STATUS_PREPARED) {
+        PyErr_Format(ProgrammingError,
+            "%s cannot be used with a prepared two-phase transaction", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int
+conn_raise_if_tpc_begun(connectionObject *self, const char *cmd)
+{
+    if (self->tpc_xid) {
+        PyErr_Format(ProgrammingError,
+            "%s cannot be used during a two-phase transaction", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* End of life: closed, broken, the load balancer hook                */
+
+void
+conn_notify_lb_hook(connectionObject *self)
+{
+    PyObject *hook, *res, *type, *value, *tb;
+
+    if (!(hook = self->lb_hook)) { return; }
+    /* cleared before the call: the hook runs once even if it re-enters */
+    self->lb_hook = NULL;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if ((res = PyObject_CallFunctionObjArgs(hook, NULL))) {
+        Py_DECREF(res);
+    }
+    else {
+        PyErr_WriteUnraisable(hook);
+    }
+    PyErr_Restore(type, value, tb);
+    Py_DECREF(hook);
+}
+
+void
+conn_set_broken(connectionObject *self)
+{
+    if (self->closed == CONN_OPEN) { self->closed = CONN_BROKEN; }
+    conn_notify_lb_hook(self);
+}
+
+int
+conn_check_broken(connectionObject *self)
+{
+    if (self->closed == CONN_OPEN && self->pgconn
+            && PQstatus(self->pgconn) == CONNECTION_BAD) {
+        conn_set_broken(self);
+    }
+    if (self->closed == CONN_BROKEN) {
+        /* someone may have set closed without telling the hook */
+        conn_notify_lb_hook(self);
+        return 1;
+    }
+    return 0;
+}
+
+void
+conn_close(connectionObject *self)
+{
+    PGconn *pgconn;
+
+    if (self->closed != CONN_CLOSED || self->pgconn) {
+        self->closed = CONN_CLOSED;
+
+        /* Wait for the threads using pgconn, then detach it while holding
+         * the GIL too: code reading self->pgconn with the GIL (e.g.
+         * connection.info) sees either a live handle or NULL.  Nobody
+         * waits for the lock holding the GIL, so this can't deadlock. */
+        Py_BEGIN_ALLOW_THREADS;
+        pthread_mutex_lock(&self->lock);
+        Py_END_ALLOW_THREADS;
+        pgconn = self->pgconn;
+        self->pgconn = NULL;
+        if (self->pgres) {
+            PQclear(self->pgres);
+            self->pgres = NULL;
+        }
+        self->async_status = ASYNC_DONE;
+        Py_BEGIN_ALLOW_THREADS;
+        if (pgconn) { PQfinish(pgconn); }
+        pthread_mutex_unlock(&self->lock);
+        Py_END_ALLOW_THREADS;
+
+        Py_CLEAR(self->async_cursor);
+        Py_CLEAR(self->tpc_xid);
+    }
+    conn_notify_lb_hook(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connecting                                                         */
+
+/* OperationalError with libpq's message about `pgconn`. */
+static void
+raise_connection_error(PGconn *pgconn)
+{
+    const char *msg = pgconn ? PQerrorMessage(pgconn) : NULL;
+
+    if (!msg || !*msg) { msg = "could not connect to the server"; }
+    psyco_set_error(OperationalError, NULL, msg);
+}
+
+static int
+conn_connect_blocking(connectionObject *self, const char *dsn)
+{
+    PGconn *pgconn;
+
+    Py_BEGIN_ALLOW_THREADS;
+    pgconn = PQconnectdb(dsn);
+    Py_END_ALLOW_THREADS;
+
+    if (!pgconn) {
+        PyErr_SetString(OperationalError, "PQconnectdb() failed");
+        return -1;
+    }
+    if (PQstatus(pgconn) != CONNECTION_OK) {
+        raise_connection_error(pgconn);
+        Py_BEGIN_ALLOW_THREADS;
+        PQfinish(pgconn);
+        Py_END_ALLOW_THREADS;
+        return -1;
+    }
+    self->pgconn = pgconn;
+    self->closed = CONN_OPEN;
+    return 0;
+}
+
+int
+conn_connect(connectionObject *self, const char *dsn, long async_)
+{
+    if (async_) {
+        /* poll() will do the rest */
+        self->async_ = 1;
+        return conn_connect_start(self, dsn);
+    }
+    if (psyco_wait_callback) {
+        if (conn_connect_start(self, dsn) < 0) { return -1; }
+        if (conn_connect_green(self) < 0) { return -1; }
+    }
+    else {
+        if (conn_connect_blocking(self, dsn) < 0) { return -1; }
+    }
+    return conn_setup(self);
+}
+
+int
+conn_datestyle_is_iso(connectionObject *self)
+{
+    const char *ds = PQparameterStatus(self->pgconn, "DateStyle");
+
+    return ds && 0 == strncmp(ds, "ISO", 3);
+}
+
+int
+conn_read_server_settings(connectionObject *self)
+{
+    const char *scs;
+
+    self->server_version = PQserverVersion(self->pgconn);
+    self->protocol = PQprotocolVersion(self->pgconn);
+    if (self->protocol != 3) {
+        PyErr_SetString(InterfaceError, "only protocol 3 supported");
+        return -1;
+    }
+    scs = PQparameterStatus(self->pgconn, "standard_conforming_strings");
+    self->equote = (scs && 0 == strcmp(scs, "off"));
+    if (conn_read_encoding(self) < 0) { return -1; }
+
+    /* The PGcancel depends on the backend only: it is created once and
+     * freed with the connection object, so that cancel() can use it
+     * without the lock while another thread runs a query. */
+    if (!self->cancel && !(self->cancel = PQgetCancel(self->pgconn))) {
+        PyErr_SetString(OperationalError, "can't get cancellation key");
+        return -1;
+    }
+    PQsetNoticeProcessor(self->pgconn, conn_notice_processor, self);
+    return 0;
+}
+
+int
+conn_setup(connectionObject *self)
+{
+    if (conn_read_server_settings(self) < 0) { return -1; }
+    self->status = CONN_STATUS_READY;
+
+    /* The typecasters parse ISO dates; a replication connection can't
+     * run SET. */
+    if (!conn_is_replication(self) && !conn_datestyle_is_iso(self)) {
+        if (conn_exec_command(self, "SET DATESTYLE TO 'ISO'") < 0) {
+            return -1;
+        }
+    }
+    self->autocommit = 0;
+    self->isolevel = ISOLATION_LEVEL_DEFAULT;
+    self->readonly = STATE_DEFAULT;
+    self->deferrable = STATE_DEFAULT;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running commands                                                   */
+
+PGresult *
+conn_exec(connectionObject *self, const char *query)
+{
+    PGresult *res = NULL;
+    int lost = 0, closed = 0;
+
+    if (conn_check_open(self) < 0) { return NULL; }
+    if (psyco_wait_callback) { return conn_exec_green(self, query); }
+
+    CONN_LOCK_BEGIN(self);
+    if (self->pgconn) {
+        res = PQexec(self->pgconn, query);
+        lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
+    }
+    else {
+        closed = 1;     /* closed by another thread meanwhile */
+    }
+    CONN_LOCK_END(self);
+
+    if (closed) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return NULL;
+    }
+    conn_process_notices(self);
+    conn_process_notifies(self);
+    if (!res || lost) {
+        pq_raise(self, NULL, res);
+        if (res) { PQclear(res); }
+        if (lost) { conn_set_broken(self); }
+        return NULL;
+    }
+    return res;
+}
+
+int
+conn_exec_command(connectionObject *self, const char *query)
+{
+    PGresult *res;
+    ExecStatusType status;
+
+    if (!(res = conn_exec(self, query))) { return -1; }
+    status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pq_raise(self, NULL, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                       */
+
+static int
+valid_isolevel(int level)
+{
+    return level >= ISOLATION_LEVEL_READ_COMMITTED
+        && level <= ISOLATION_LEVEL_READ_UNCOMMITTED;
+}
+
+static int
+valid_state(int state)
+{
+    return state >= STATE_OFF && state <= STATE_DEFAULT;
+}
+
+/* "BEGIN" with the session characteristics, as psycopg2 sends it. */
+static void
+build_begin(connectionObject *self, char *buf, size_t size)
+{
+    int iso = valid_isolevel(self->isolevel);
+    int ro = valid_state(self->readonly) ? self->readonly : STATE_DEFAULT;
+    int de = valid_state(self->deferrable) ? self->deferrable
+                                           : STATE_DEFAULT;
+
+    snprintf(buf, size, "BEGIN%s%s%s%s",
+        iso ? " ISOLATION LEVEL " : "",
+        iso ? srv_isolevels[self->isolevel] : "",
+        srv_readonly[ro], srv_deferrable[de]);
+}
+
+int
+conn_begin_if_needed(connectionObject *self)
+{
+    char query[128];
+
+    if (self->status != CONN_STATUS_READY || self->async_) { return 0; }
+    /* since psycopg2 2.9 `with conn:` makes a transaction even in
+     * autocommit */
+    if (self->autocommit && !self->entered) { return 0; }
+
+    build_begin(self, query, sizeof(query));
+    if (conn_exec_command(self, query) < 0) { return -1; }
+    self->status = CONN_STATUS_BEGIN;
+    return 0;
+}
+
+/* COMMIT or ROLLBACK: whatever happens the transaction is over. */
+static int
+conn_end_transaction(connectionObject *self, const char *command)
+{
+    int rv;
+
+    if (self->status != CONN_STATUS_BEGIN) { return 0; }
+    self->mark += 1;
+    rv = conn_exec_command(self, command);
+    self->status = CONN_STATUS_READY;
+    return rv;
+}
+
+int
+conn_commit(connectionObject *self)
+{
+    return conn_end_transaction(self, "COMMIT");
+}
+
+int
+conn_rollback(connectionObject *self)
+{
+    return conn_end_transaction(self, "ROLLBACK");
+}
+
+/* SET name TO 'value' (or TO DEFAULT) */
+static int
+set_guc(connectionObject *self, const char *name, const char *value)
+{
+    char query[256];
+
+    if (0 == strcmp(value, "default")) {
+        snprintf(query, sizeof(query), "SET %s TO DEFAULT", name);
+    }
+    else {
+        snprintf(query, sizeof(query), "SET %s TO '%s'", name, value);
+    }
+    return conn_exec_command(self, query);
+}
+
+/* In autocommit no BEGIN is sent: set the characteristics that change as
+ * session defaults. */
+static int
+apply_session_defaults(connectionObject *self, int isolevel, int readonly,
+                       int deferrable)
+{
+    if (isolevel != self->isolevel
+            && set_guc(self, "default_transaction_isolation",
+                       srv_isolevels[isolevel]) < 0) { return -1; }
+    if (readonly != self->readonly
+            && set_guc(self, "default_transaction_read_only",
+                       srv_state_guc[readonly]) < 0) { return -1; }
+    if (deferrable != self->deferrable
+            && set_guc(self, "default_transaction_deferrable",
+                       srv_state_guc[deferrable]) < 0) { return -1; }
+    return 0;
+}
+
+/* Leaving autocommit: BEGIN will carry the characteristics, so put back
+ * the session defaults changed while in autocommit. */
+static int
+revert_session_defaults(connectionObject *self)
+{
+    if (self->isolevel != ISOLATION_LEVEL_DEFAULT
+            && set_guc(self, "default_transaction_isolation",
+                       "default") < 0) { return -1; }
+    if (self->readonly != STATE_DEFAULT
+            && set_guc(self, "default_transaction_read_only",
+                       "default") < 0) { return -1; }
+    if (self->deferrable != STATE_DEFAULT
+            && set_guc(self, "default_transaction_deferrable",
+                       "default") < 0) { return -1; }
+    return 0;
+}
+
+int
+conn_set_session(connectionObject *self, int autocommit, int isolevel,
+                 int readonly, int deferrable)
+{
+    if (!(valid_isolevel(isolevel) || isolevel == ISOLATION_LEVEL_DEFAULT)
+            || !valid_state(readonly) || !valid_state(deferrable)) {
+        PyErr_SetString(PyExc_ValueError, "bad session characteristics");
+        return -1;
+    }
+    if (autocommit) {
+        if (apply_session_defaults(self, isolevel, readonly,
+                                   deferrable) < 0) { return -1; }
+    }
+    else if (self->autocommit) {
+        if (revert_session_defaults(self) < 0) { return -1; }
+    }
+    self->autocommit = autocommit;
+    self->isolevel = isolevel;
+    self->readonly = readonly;
+    self->deferrable = deferrable;
+    return 0;
+}
+
+int
+conn_reset(connectionObject *self)
+{
+    self->mark += 1;
+    if (self->status == CONN_STATUS_BEGIN) {
+        if (conn_exec_command(self, "ROLLBACK") < 0) { return -1; }
+    }
+    /* a prepared transaction stays in the server, available to recover */
+    self->status = CONN_STATUS_READY;
+    Py_CLEAR(self->tpc_xid);
+    if (conn_exec_command(self, "RESET ALL") < 0) { return -1; }
+    if (conn_exec_command(self, "SET SESSION AUTHORIZATION DEFAULT") < 0) {
+        return -1;
+    }
+    return conn_setup(self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cancel, broken check                                               */
+
+int
+conn_cancel(connectionObject *self)
+{
+    char errbuf[256];
+    int ok = 0;
+
+    errbuf[0] = '\0';
+    if (!self->cancel) {
+        PyErr_SetString(OperationalError,
+            "asynchronous connection attempt underway");
+        return -1;
+    }
+    /* Not under the connection lock: the whole point is to interrupt the
+     * thread holding it.  PQcancel is thread-safe. */
+    Py_BEGIN_ALLOW_THREADS;
+    ok = PQcancel(self->cancel, errbuf, sizeof(errbuf));
+    Py_END_ALLOW_THREADS;
+    if (!ok) {
+        psyco_set_error(OperationalError, NULL,
+                        errbuf[0] ? errbuf : "cancel failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* With the lock held: 1 if libpq finds the connection dead.  Only reads
+ * what is already in the socket: never blocks, never sends. */
+static int
+pgconn_is_dead(PGconn *pgconn)
+{
+    struct pollfd pfd;
+
+    if (PQstatus(pgconn) == CONNECTION_BAD) { return 1; }
+    if (PQtransactionStatus(pgconn) == PQTRANS_ACTIVE) { return 0; }
+    if ((pfd.fd = PQsocket(pgconn)) < 0) { return 1; }
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) <= 0) { return 0; }
+    /* readable while idle: a termination message, EOF, or a notification */
+    if (!PQconsumeInput(pgconn)) { return 1; }
+    return PQstatus(pgconn) == CONNECTION_BAD;
+}
+
+int
+conn_poll_broken(connectionObject *self)
+{
+    int dead = 0;
+
+    if (self->closed == CONN_BROKEN) {
+        conn_notify_lb_hook(self);
+        return 1;
+    }
+    if (self->closed != CONN_OPEN || self->async_status != ASYNC_DONE
+            || self->status == CONN_STATUS_SETUP
+            || self->status == CONN_STATUS_CONNECTING
+            || self->status == CONN_STATUS_DATESTYLE) {
+        return 0;
+    }
+    /* In use by another thread: certainly not something to report now.
+     * trylock never blocks, so taking it with the GIL is fine. */
+    if (pthread_mutex_trylock(&self->lock) != 0) { return 0; }
+    if (self->pgconn) { dead = pgconn_is_dead(self->pgconn); }
+    pthread_mutex_unlock(&self->lock);
+
+    if (dead) {
+        conn_set_broken(self);
+        return 1;
+    }
+    /* what PQconsumeInput may have read */
+    conn_process_notices(self);
+    conn_process_notifies(self);
+    return 0;
+}

@@ -1,0 +1,604 @@
+/* cursor_copy.c - COPY FROM STDIN / TO STDOUT with Python file objects:
+ * copy_from(), copy_to(), copy_expert().
+ *
+ * The COPY statement goes through curs_run_query() with cursor->copyfile
+ * set; when its result says the COPY started, copy_run() moves the data
+ * between the file and libpq.  The file is only touched with the GIL, the
+ * libpq calls are made with the GIL released and the connection locked.
+ */
+
+#include "cursor_int.h"
+
+/* Read/written per libpq call when moving data out. */
+#define COPY_OUT_BATCH (64 * 1024)
+
+/* io.TextIOBase: files of this class get str, the others bytes */
+static PyObject *text_io_base;
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                            */
+
+/* Drain the results after the end of a COPY: the last one (the COPY's
+ * outcome) or NULL.  Called with the lock held and the GIL released. */
+static PGresult *
+copy_collect_result(PGconn *pg)
+{
+    PGresult *res, *last = NULL;
+
+    while ((res = PQgetResult(pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (last != NULL) {
+            PQclear(last);
+        }
+        last = res;
+        /* still in COPY state: ending it failed, don't loop forever */
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT
+                || st == PGRES_COPY_BOTH) {
+            break;
+        }
+    }
+    return last;
+}
+
+/* Message for PQputCopyEnd describing the pending Python exception, e.g.
+ * "error in .read() call: ZeroDivisionError division by zero".  The
+ * exception stays set.  Malloc'ed string (NULL if out of memory). */
+static char *
+exception_message(const char *what)
+{
+    PyObject *etype, *evalue, *etb, *s = NULL;
+    const char *name = "Exception", *msg = "";
+    char *rv;
+    size_t size;
+
+    PyErr_Fetch(&etype, &evalue, &etb);
+    PyErr_NormalizeException(&etype, &evalue, &etb);
+    if (etype != NULL) {
+        name = ((PyTypeObject *)etype)->tp_name;
+    }
+    if (evalue != NULL && (s = PyObject_Str(evalue)) != NULL) {
+        msg = PyUnicode_AsUTF8(s);
+        if (msg == NULL) {
+            PyErr_Clear();
+            msg = "";
+        }
+    }
+    else {
+        PyErr_Clear();
+    }
+    size = strlen(what) + strlen(name) + strlen(msg) + 4;
+    if ((rv = malloc(size)) != NULL) {
+        snprintf(rv, size, "%s: %s%s%s", what, name, *msg ? " " : "", msg);
+    }
+    Py_XDECREF(s);
+    PyErr_Restore(etype, evalue, etb);
+    return rv;
+}
+
+/* After a failed COPY FROM caused by the file: raise the server's error
+ * (as psycopg2 does) with the file's exception as its cause. */
+static void
+raise_with_cause(cursorObject *self, PGresult *res, PyObject *cause)
+{
+    PyObject *etype, *evalue, *etb;
+
+    pq_raise(self->conn, self, res);
+    PyErr_Fetch(&etype, &evalue, &etb);
+    PyErr_NormalizeException(&etype, &evalue, &etb);
+    if (evalue != NULL && cause != NULL) {
+        PyException_SetCause(evalue, cause);    /* steals cause */
+        cause = NULL;
+    }
+    Py_XDECREF(cause);
+    PyErr_Restore(etype, evalue, etb);
+}
+
+/* ------------------------------------------------------------------ */
+/* COPY FROM STDIN                                                    */
+
+/* The next block of data from the file as bytes in the client encoding:
+ * new reference, or NULL with an exception set. */
+static PyObject *
+copy_in_read(cursorObject *self)
+{
+    PyObject *data, *rv;
+
+    data = PyObject_CallMethod(self->copyfile, "read", "n", self->copysize);
+    if (data == NULL) {
+        return NULL;
+    }
+    if (PyUnicode_Check(data)) {
+        rv = conn_encode(self->conn, data);
+    }
+    else if (PyBytes_Check(data)) {
+        Py_INCREF(data);
+        rv = data;
+    }
+    else if (PyObject_CheckBuffer(data)) {
+        rv = PyBytes_FromObject(data);
+    }
+    else {
+        PyErr_Format(PyExc_TypeError,
+            "read() returned %s: str or bytes expected",
+            Py_TYPE(data)->tp_name);
+        rv = NULL;
+    }
+    Py_DECREF(data);
+    return rv;
+}
+
+/* Send the file's content; on a file error end the COPY with a message so
+ * that the server aborts it.  Returns the final result or NULL. */
+static PGresult *
+copy_in(cursorObject *self)
+{
+    connectionObject *conn = self->conn;
+    PyObject *data, *etype = NULL, *evalue = NULL, *etb = NULL;
+    PGresult *res = NULL;
+    char *errmsg = NULL;
+    int ok = 1;
+
+    for (;;) {
+        if (!(data = copy_in_read(self))) {
+            errmsg = exception_message("error in .read() call");
+            PyErr_Fetch(&etype, &evalue, &etb);
+            PyErr_NormalizeException(&etype, &evalue, &etb);
+            break;
+        }
+        if (PyBytes_GET_SIZE(data) == 0) {
+            Py_DECREF(data);
+            break;
+        }
+        CONN_LOCK_BEGIN(conn);
+        ok = PQputCopyData(conn->pgconn, PyBytes_AS_STRING(data),
+                           (int)PyBytes_GET_SIZE(data)) == 1;
+        CONN_LOCK_END(conn);
+        Py_DECREF(data);
+        if (!ok) {
+            break;
+        }
+    }
+    CONN_LOCK_BEGIN(conn);
+    if (PQputCopyEnd(conn->pgconn, errmsg ? errmsg
+                     : (etype ? "error in .read() call" : NULL)) != 1) {
+        ok = 0;
+    }
+    res = copy_collect_result(conn->pgconn);
+    CONN_LOCK_END(conn);
+    free(errmsg);
+    conn_process_notices(conn);
+
+    if (res == NULL || !ok) {
+        if (res != NULL) {
+            PQclear(res);
+        }
+        Py_XDECREF(etype);
+        Py_XDECREF(etb);
+        conn_check_broken(conn);
+        pq_raise(conn, self, NULL);
+        Py_XDECREF(evalue);
+        return NULL;
+    }
+    if (etype != NULL) {
+        Py_DECREF(etype);
+        Py_XDECREF(etb);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            /* unlikely: the server ignored the failure; report it */
+            PyErr_SetObject((PyObject *)Py_TYPE(evalue), evalue);
+            Py_DECREF(evalue);
+        }
+        else {
+            raise_with_cause(self, res, evalue);
+        }
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* COPY TO STDOUT                                                     */
+
+typedef struct {
+    char *data;
+    size_t len;
+    size_t size;
+    int done;       /* end of the COPY data */
+    int failed;     /* libpq error */
+} copyBatch;
+
+static int
+batch_append(copyBatch *b, const char *s, size_t n)
+{
+    if (b->len + n > b->size) {
+        size_t size = b->size ? b->size : COPY_OUT_BATCH;
+        char *p;
+        while (size < b->len + n) {
+            size *= 2;
+        }
+        if (!(p = realloc(b->data, size))) {
+            return -1;
+        }
+        b->data = p;
+        b->size = size;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* Get one row waiting if needed, then the rows already buffered, up to the
+ * batch size.  Lock held, GIL released. */
+static void
+batch_fill(PGconn *pg, copyBatch *b)
+{
+    int async = 0, n;
+    char *buf;
+
+    while (b->len < COPY_OUT_BATCH) {
+        n = PQgetCopyData(pg, &buf, async);
+        if (n > 0) {
+            int err = batch_append(b, buf, (size_t)n);
+            PQfreemem(buf);
+            if (err < 0) {
+                b->failed = 1;
+                return;
+            }
+            async = 1;      /* more rows only if already received */
+            continue;
+        }
+        if (n == -1) {
+            b->done = 1;
+        }
+        else if (n == -2) {
+            b->failed = 1;
+        }
+        return;             /* n == 0: nothing more buffered */
+    }
+}
+
+/* Write a batch to the file, as str for text files.  0 ok, -1 error. */
+static int
+copy_out_write(cursorObject *self, copyBatch *b, int text)
+{
+    PyObject *obj, *rv;
+
+    if (text) {
+        obj = conn_decode(self->conn, b->data, (Py_ssize_t)b->len);
+    }
+    else {
+        obj = PyBytes_FromStringAndSize(b->data, (Py_ssize_t)b->len);
+    }
+    if (obj == NULL) {
+        return -1;
+    }
+    rv = PyObject_CallMethod(self->copyfile, "write", "O", obj);
+    Py_DECREF(obj);
+    if (rv == NULL) {
+        return -1;
+    }
+    Py_DECREF(rv);
+    return 0;
+}
+
+static PGresult *
+copy_out(cursorObject *self)
+{
+    connectionObject *conn = self->conn;
+    copyBatch b = {NULL, 0, 0, 0, 0};
+    PyObject *etype = NULL, *evalue = NULL, *etb = NULL;
+    PGresult *res;
+    int text;
+
+    if ((text = PyObject_IsInstance(self->copyfile, text_io_base)) < 0) {
+        PyErr_Fetch(&etype, &evalue, &etb);
+    }
+    while (!b.done && !b.failed) {
+        b.len = 0;
+        CONN_LOCK_BEGIN(conn);
+        batch_fill(conn->pgconn, &b);
+        CONN_LOCK_END(conn);
+        /* after a write error keep reading (and dropping) the data, so
+         * that the connection is usable again */
+        if (b.len > 0 && etype == NULL && copy_out_write(self, &b, text) < 0) {
+            PyErr_Fetch(&etype, &evalue, &etb);
+        }
+    }
+    free(b.data);
+    CONN_LOCK_BEGIN(conn);
+    res = copy_collect_result(conn->pgconn);
+    CONN_LOCK_END(conn);
+    conn_process_notices(conn);
+
+    if (etype != NULL) {
+        if (res != NULL) {
+            PQclear(res);
+        }
+        PyErr_Restore(etype, evalue, etb);
+        return NULL;
+    }
+    if (res == NULL || b.failed) {
+        if (res != NULL) {
+            PQclear(res);
+        }
+        conn_check_broken(conn);
+        pq_raise(conn, self, NULL);
+        return NULL;
+    }
+    return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points from the result handling                              */
+
+PGresult *
+copy_run(cursorObject *self, PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
+
+    PQclear(res);
+    if (status == PGRES_COPY_IN) {
+        return copy_in(self);
+    }
+    return copy_out(self);
+}
+
+int
+copy_refuse(cursorObject *self, PGresult *res)
+{
+    connectionObject *conn = self->conn;
+    ExecStatusType status = PQresultStatus(res);
+    PGresult *last;
+    char *buf;
+
+    PQclear(res);
+    CONN_LOCK_BEGIN(conn);
+    if (status == PGRES_COPY_OUT) {
+        while (PQgetCopyData(conn->pgconn, &buf, 0) > 0) {
+            PQfreemem(buf);
+        }
+    }
+    else {
+        PQputCopyEnd(conn->pgconn,
+                     "COPY FROM STDIN is not supported by execute()");
+    }
+    last = copy_collect_result(conn->pgconn);
+    CONN_LOCK_END(conn);
+    if (last != NULL) {
+        PQclear(last);
+    }
+    conn_process_notices(conn);
+    conn_check_broken(conn);
+    PyErr_SetString(ProgrammingError, status == PGRES_COPY_OUT
+        ? "can't execute COPY TO: use the copy_to() method instead"
+        : "can't execute COPY FROM: use the copy_from() method instead");
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The Python methods                                                 */
+
+static int
+check_can_copy(cursorObject *self, const char *method)
+{
+    if (curs_check_open(self) < 0
+            || curs_check_async_idle(self, method) < 0
+            || curs_check_not_tpc_prepared(self, method) < 0) {
+        return -1;
+    }
+    if (self->name != NULL) {
+        PyErr_Format(ProgrammingError,
+                     "%s cannot be used with a named cursor", method);
+        return -1;
+    }
+    if (text_io_base == NULL) {
+        PyObject *io = PyImport_ImportModule("io");
+        if (io == NULL) {
+            return -1;
+        }
+        text_io_base = PyObject_GetAttrString(io, "TextIOBase");
+        Py_DECREF(io);
+        if (text_io_base == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Run a COPY statement with `file`. */
+static PyObject *
+run_copy(cursorObject *self, PyObject *query, PyObject *file,
+         Py_ssize_t size)
+{
+    int r;
+
+    Py_INCREF(query);
+    Py_XSETREF(self->query, query);
+    Py_INCREF(file);
+    Py_XSETREF(self->copyfile, file);
+    self->copysize = size;
+    r = curs_run_query(self, query, 0);
+    Py_CLEAR(self->copyfile);
+    if (r < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* (col1,col2,...) quoted, or b"" for None. */
+static PyObject *
+columns_list(cursorObject *self, PyObject *columns)
+{
+    PyObject *iter = NULL, *item, *q, *parts = NULL, *sep = NULL;
+    PyObject *joined = NULL, *rv = NULL;
+
+    if (columns == NULL || columns == Py_None) {
+        return PyBytes_FromStringAndSize("", 0);
+    }
+    if (!(iter = PyObject_GetIter(columns)) || !(parts = PyList_New(0))) {
+        goto exit;
+    }
+    while ((item = PyIter_Next(iter)) != NULL) {
+        q = curs_quote_identifier(self, item);
+        Py_DECREF(item);
+        if (q == NULL || PyList_Append(parts, q) < 0) {
+            Py_XDECREF(q);
+            goto exit;
+        }
+        Py_DECREF(q);
+    }
+    if (PyErr_Occurred() || !(sep = PyBytes_FromString(","))) {
+        goto exit;
+    }
+    if (!(joined = PyObject_CallMethod(sep, "join", "O", parts))) {
+        goto exit;
+    }
+    rv = PyBytes_FromFormat("(%s)", PyBytes_AS_STRING(joined));
+
+exit:
+    Py_XDECREF(iter);
+    Py_XDECREF(parts);
+    Py_XDECREF(sep);
+    Py_XDECREF(joined);
+    return rv;
+}
+
+/* COPY "table"(cols) FROM stdin / TO stdout WITH DELIMITER AS ... */
+static PyObject *
+copy_table_query(cursorObject *self, PyObject *table, PyObject *columns,
+                 const char *direction, PyObject *sep, PyObject *null)
+{
+    PyObject *qtable = NULL, *qcols = NULL, *qsep = NULL, *qnull = NULL;
+    PyObject *rv = NULL;
+
+    if (!(qtable = curs_quote_identifier(self, table))
+            || !(qcols = columns_list(self, columns))
+            || !(qsep = curs_quote_literal(self, sep))
+            || !(qnull = curs_quote_literal(self, null))) {
+        goto exit;
+    }
+    rv = PyBytes_FromFormat("COPY %s%s %s WITH DELIMITER AS %s NULL AS %s",
+        PyBytes_AS_STRING(qtable), PyBytes_AS_STRING(qcols), direction,
+        PyBytes_AS_STRING(qsep), PyBytes_AS_STRING(qnull));
+
+exit:
+    Py_XDECREF(qtable);
+    Py_XDECREF(qcols);
+    Py_XDECREF(qsep);
+    Py_XDECREF(qnull);
+    return rv;
+}
+
+static int
+has_method(PyObject *obj, const char *name)
+{
+    PyObject *m = PyObject_GetAttrString(obj, name);
+
+    if (m == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(m);
+    return 1;
+}
+
+PyObject *
+curs_copy_from(cursorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"file", "table", "sep", "null", "size",
+                             "columns", NULL};
+    PyObject *file, *table, *sep = NULL, *null = NULL, *columns = Py_None;
+    PyObject *dsep = NULL, *dnull = NULL, *query = NULL, *rv = NULL;
+    Py_ssize_t size = 8192;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOnO", kwlist,
+            &file, &table, &sep, &null, &size, &columns)) {
+        return NULL;
+    }
+    if (!has_method(file, "read")) {
+        PyErr_SetString(PyExc_TypeError,
+                        "argument 1 must have a .read() method");
+        return NULL;
+    }
+    if (check_can_copy(self, "copy_from") < 0) {
+        return NULL;
+    }
+    if ((!sep && !(sep = dsep = PyUnicode_FromString("\t")))
+            || (!null && !(null = dnull = PyUnicode_FromString("\\N")))) {
+        goto exit;
+    }
+    query = copy_table_query(self, table, columns, "FROM stdin", sep, null);
+    if (query != NULL) {
+        rv = run_copy(self, query, file, size);
+    }
+
+exit:
+    Py_XDECREF(dsep);
+    Py_XDECREF(dnull);
+    Py_XDECREF(query);
+    return rv;
+}
+
+PyObject *
+curs_copy_to(cursorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"file", "table", "sep", "null", "columns",
+                             NULL};
+    PyObject *file, *table, *sep = NULL, *null = NULL, *columns = Py_None;
+    PyObject *dsep = NULL, *dnull = NULL, *query = NULL, *rv = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOO", kwlist,
+            &file, &table, &sep, &null, &columns)) {
+        return NULL;
+    }
+    if (!has_method(file, "write")) {
+        PyErr_SetString(PyExc_TypeError,
+                        "argument 1 must have a .write() method");
+        return NULL;
+    }
+    if (check_can_copy(self, "copy_to") < 0) {
+        return NULL;
+    }
+    if ((!sep && !(sep = dsep = PyUnicode_FromString("\t")))
+            || (!null && !(null = dnull = PyUnicode_FromString("\\N")))) {
+        goto exit;
+    }
+    query = copy_table_query(self, table, columns, "TO stdout", sep, null);
+    if (query != NULL) {
+        rv = run_copy(self, query, file, 8192);
+    }
+
+exit:
+    Py_XDECREF(dsep);
+    Py_XDECREF(dnull);
+    Py_XDECREF(query);
+    return rv;
+}
+
+PyObject *
+curs_copy_expert(cursorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"sql", "file", "size", NULL};
+    PyObject *sql, *file, *query = NULL, *rv = NULL;
+    Py_ssize_t size = 8192;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|n", kwlist,
+                                     &sql, &file, &size)) {
+        return NULL;
+    }
+    if (!has_method(file, "read") && !has_method(file, "write")) {
+        PyErr_SetString(PyExc_TypeError,
+            "file must be a readable file-like object for COPY FROM; "
+            "a writable file-like object for COPY TO.");
+        return NULL;
+    }
+    if (check_can_copy(self, "copy_expert") < 0) {
+        return NULL;
+    }
+    if (!(query = curs_query_to_bytes(self, sql))) {
+        return NULL;
+    }
+    rv = run_copy(self, query, file, size);
+    Py_DECREF(query);
+    return rv;
+}

@@ -1,0 +1,441 @@
+/* cursor_fetch.c - from the PGresult to Python rows: the fetch methods,
+ * iteration and scroll().
+ *
+ * This is the hot path of the driver.  The casters are looked up once per
+ * result (cursor->casts); for every fetch call the per-column C cast
+ * functions are copied into a small array so that the loop over the cells
+ * calls them directly, straight on the libpq buffers, without going
+ * through typecast_cast().  SQL NULLs become None without calling C
+ * casters (Python casters are called with None, as in psycopg2).
+ */
+
+#include "cursor_int.h"
+
+/* How to convert the values of a column. */
+typedef struct {
+    PyObject *caster;           /* borrowed from self->casts */
+    typecast_function ccast;    /* direct C function, or NULL */
+    int null_is_none;           /* NULL -> None without calling it */
+} colCast;
+
+#define ROWBUILDER_STACK_COLS 32
+
+typedef struct {
+    int nfields;
+    colCast *cols;
+    colCast stack[ROWBUILDER_STACK_COLS];
+} rowBuilder;
+
+/* ------------------------------------------------------------------ */
+/* Current result                                                     */
+
+static PyObject *
+lookup_casts(cursorObject *self, PGresult *res)
+{
+    int i, n = PQnfields(res);
+    PyObject *rv, *caster;
+
+    if (!(rv = PyTuple_New(n))) {
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        caster = typecast_lookup(self, PQftype(res, i));
+        Py_INCREF(caster);
+        PyTuple_SET_ITEM(rv, i, caster);
+    }
+    return rv;
+}
+
+int
+curs_set_result(cursorObject *self, PGresult *res)
+{
+    curs_reset_result(self);
+    self->pgres = res;
+    self->lastoid = PQoidValue(res);
+    if (curs_set_status(self, res) < 0) {
+        return -1;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        /* no rows: nothing to keep (pgresult_ptr is None, as psycopg2) */
+        self->rowcount = curs_cmd_tuples(res);
+        PQclear(res);
+        self->pgres = NULL;
+        return 0;
+    }
+    self->ntuples = PQntuples(res);
+    self->nfields = PQnfields(res);
+    self->rowcount = self->ntuples;
+    self->rownumber = 0;
+    if (!(self->casts = lookup_casts(self, res))) {
+        return -1;
+    }
+    if (!(self->description = curs_describe(self, res))) {
+        return -1;
+    }
+    self->notuples = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building rows                                                      */
+
+static int
+rowbuilder_init(rowBuilder *rb, cursorObject *self)
+{
+    int i;
+
+    rb->nfields = self->nfields;
+    rb->cols = rb->stack;
+    if (rb->nfields > ROWBUILDER_STACK_COLS) {
+        rb->cols = PyMem_Malloc(rb->nfields * sizeof(colCast));
+        if (rb->cols == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (i = 0; i < rb->nfields; i++) {
+        colCast *c = &rb->cols[i];
+        c->caster = PyTuple_GET_ITEM(self->casts, i);
+        c->ccast = NULL;
+        c->null_is_none = 0;
+        if (typecast_Check(c->caster)) {
+            typecastObject *tc = (typecastObject *)c->caster;
+            c->ccast = tc->ccast;
+            c->null_is_none = tc->ccast != NULL || tc->bcast != NULL;
+        }
+    }
+    return 0;
+}
+
+static void
+rowbuilder_clear(rowBuilder *rb)
+{
+    if (rb->cols != rb->stack) {
+        PyMem_Free(rb->cols);
+    }
+    rb->cols = NULL;
+}
+
+/* The Python value of a cell.  New reference or NULL. */
+static inline PyObject *
+cell_value(cursorObject *self, colCast *c, PGresult *res, int row, int col)
+{
+    int len = PQgetlength(res, row, col);
+    const char *s = PQgetvalue(res, row, col);
+
+    /* a NULL has length 0: check the flag only then */
+    if (len == 0 && PQgetisnull(res, row, col)) {
+        if (c->null_is_none) {
+            Py_INCREF(Py_None);
+            return Py_None;
+        }
+        return typecast_cast(c->caster, NULL, 0, (PyObject *)self);
+    }
+    if (c->ccast != NULL) {
+        return c->ccast(s, len, (PyObject *)self);
+    }
+    return typecast_cast(c->caster, s, len, (PyObject *)self);
+}
+
+static PyObject *
+build_tuple_row(cursorObject *self, rowBuilder *rb, int row)
+{
+    PGresult *res = self->pgres;
+    PyObject *t, *v;
+    int i, atomic = 1;
+
+    if (!(t = PyTuple_New(rb->nfields))) {
+        return NULL;
+    }
+    for (i = 0; i < rb->nfields; i++) {
+        if (!(v = cell_value(self, &rb->cols[i], res, row, i))) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        if (atomic && PyObject_IS_GC(v)) {
+            atomic = 0;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    /* A tuple of ints, strings, dates... can't be part of a reference
+     * cycle: untrack it now (the collector would do it at its first pass)
+     * so that big results don't make the collector scan them all. */
+    if (atomic) {
+        PyObject_GC_UnTrack(t);
+    }
+    return t;
+}
+
+static PyObject *
+build_factory_row(cursorObject *self, rowBuilder *rb, int row)
+{
+    PGresult *res = self->pgres;
+    PyObject *r, *v;
+    int i;
+
+    r = PyObject_CallOneArg(self->tuple_factory, (PyObject *)self);
+    if (r == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < rb->nfields; i++) {
+        if (!(v = cell_value(self, &rb->cols[i], res, row, i))) {
+            Py_DECREF(r);
+            return NULL;
+        }
+        if (PySequence_SetItem(r, i, v) < 0) {
+            Py_DECREF(v);
+            Py_DECREF(r);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return r;
+}
+
+static inline PyObject *
+build_row(cursorObject *self, rowBuilder *rb, int row)
+{
+    if (self->tuple_factory == NULL || self->tuple_factory == Py_None) {
+        return build_tuple_row(self, rb, row);
+    }
+    return build_factory_row(self, rb, row);
+}
+
+PyObject *
+curs_build_row(cursorObject *self, int row)
+{
+    rowBuilder rb;
+    PyObject *rv;
+
+    if (rowbuilder_init(&rb, self) < 0) {
+        return NULL;
+    }
+    rv = build_row(self, &rb, row);
+    rowbuilder_clear(&rb);
+    return rv;
+}
+
+PyObject *
+curs_build_rows(cursorObject *self, long start, long count)
+{
+    rowBuilder rb;
+    PyObject *list = NULL, *row;
+    long i;
+
+    if (rowbuilder_init(&rb, self) < 0) {
+        return NULL;
+    }
+    if (!(list = PyList_New(count))) {
+        goto exit;
+    }
+    for (i = 0; i < count; i++) {
+        if (!(row = build_row(self, &rb, (int)(start + i)))) {
+            Py_CLEAR(list);
+            goto exit;
+        }
+        PyList_SET_ITEM(list, i, row);
+    }
+
+exit:
+    rowbuilder_clear(&rb);
+    return list;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fetch methods                                                      */
+
+static int
+check_can_fetch(cursorObject *self, const char *method)
+{
+    if (curs_check_open(self) < 0
+            || curs_check_async_idle(self, method) < 0) {
+        return -1;
+    }
+    if (self->name != NULL && curs_check_mark(self) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_have_result(cursorObject *self)
+{
+    if (self->notuples || self->pgres == NULL) {
+        PyErr_SetString(ProgrammingError, "no results to fetch");
+        return -1;
+    }
+    return 0;
+}
+
+/* Rows left in the current result, at most `size` (size < 0: all). */
+static long
+rows_to_take(cursorObject *self, long size)
+{
+    long left = self->ntuples - self->rownumber;
+
+    if (left < 0) {
+        left = 0;
+    }
+    if (size < 0 || size > left) {
+        size = left;
+    }
+    return size;
+}
+
+/* Return the rows of the current result from rownumber on, at most size
+ * (size < 0: all), as a list. */
+static PyObject *
+take_rows(cursorObject *self, long size)
+{
+    PyObject *rv;
+
+    if (check_have_result(self) < 0) {
+        return NULL;
+    }
+    size = rows_to_take(self, size);
+    if (!(rv = curs_build_rows(self, self->rownumber, size))) {
+        return NULL;
+    }
+    self->rownumber += size;
+    return rv;
+}
+
+PyObject *
+curs_fetchone(cursorObject *self, PyObject *dummy)
+{
+    PyObject *row;
+
+    if (check_can_fetch(self, "fetchone") < 0) {
+        return NULL;
+    }
+    if (self->name != NULL && named_fetch(self, 1) < 0) {
+        return NULL;
+    }
+    if (check_have_result(self) < 0) {
+        return NULL;
+    }
+    if (self->rownumber >= self->ntuples) {
+        Py_RETURN_NONE;
+    }
+    if (!(row = curs_build_row(self, (int)self->rownumber))) {
+        return NULL;
+    }
+    self->rownumber++;
+    return row;
+}
+
+PyObject *
+curs_fetchmany(cursorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"size", NULL};
+    PyObject *psize = Py_None;
+    long size;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O", kwlist, &psize)) {
+        return NULL;
+    }
+    if (psize == Py_None) {
+        size = self->arraysize;
+    }
+    else {
+        size = PyLong_AsLong(psize);
+        if (size == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    if (check_can_fetch(self, "fetchmany") < 0) {
+        return NULL;
+    }
+    if (self->name != NULL) {
+        if (named_fetch(self, size) < 0) {
+            return NULL;
+        }
+        return take_rows(self, -1);
+    }
+    return take_rows(self, size);
+}
+
+PyObject *
+curs_fetchall(cursorObject *self, PyObject *dummy)
+{
+    if (check_can_fetch(self, "fetchall") < 0) {
+        return NULL;
+    }
+    if (self->name != NULL && named_fetch(self, -1) < 0) {
+        return NULL;
+    }
+    return take_rows(self, -1);
+}
+
+PyObject *
+curs_iternext(cursorObject *self)
+{
+    PyObject *row;
+
+    if (check_can_fetch(self, "fetchone") < 0) {
+        return NULL;
+    }
+    if (self->name != NULL
+            && (self->pgres == NULL || self->rownumber >= self->ntuples)) {
+        /* server-side cursor: get the next chunk of itersize rows */
+        if (named_fetch(self, self->itersize) < 0) {
+            return NULL;
+        }
+    }
+    if (check_have_result(self) < 0) {
+        return NULL;
+    }
+    if (self->rownumber >= self->ntuples) {
+        return NULL;    /* StopIteration */
+    }
+    if (!(row = curs_build_row(self, (int)self->rownumber))) {
+        return NULL;
+    }
+    self->rownumber++;
+    return row;
+}
+
+/* ------------------------------------------------------------------ */
+/* scroll()                                                           */
+
+PyObject *
+curs_scroll(cursorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"value", "mode", NULL};
+    long value, newpos;
+    const char *mode = "relative";
+    int absolute;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "l|s", kwlist,
+                                     &value, &mode)) {
+        return NULL;
+    }
+    if (check_can_fetch(self, "scroll") < 0) {
+        return NULL;
+    }
+    if (strcmp(mode, "relative") == 0) {
+        absolute = 0;
+    }
+    else if (strcmp(mode, "absolute") == 0) {
+        absolute = 1;
+    }
+    else {
+        PyErr_SetString(ProgrammingError,
+                        "scroll mode must be 'relative' or 'absolute'");
+        return NULL;
+    }
+    if (self->name != NULL) {
+        if (named_scroll(self, value, absolute) < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    /* without a result ntuples is 0: "out of bounds", as psycopg2 says */
+    newpos = absolute ? value : self->rownumber + value;
+    if (newpos < 0 || newpos >= self->ntuples) {
+        PyErr_SetString(ProgrammingError, "scroll destination out of bounds");
+        return NULL;
+    }
+    self->rownumber = newpos;
+    Py_RETURN_NONE;
+}

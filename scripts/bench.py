@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Compare the speed of psycopg2-yugabytedb with psycopg2-binary 2.9.10.
+
+    python scripts/bench.py [--quick] [--repeats N] [--dsn DSN]
+                            [--only NAME[,NAME...]]
+
+Run it with the interpreter where psycopg2-yugabytedb is installed (for
+example .venv/bin/python after scripts/test.sh).  psycopg2-binary 2.9.10 is
+installed into a virtual environment of its own (build/bench-venv, created
+on the first run).  Each workload runs in a fresh process per driver,
+alternating between the two drivers, `--repeats` times; the table shows the
+medians of the wall time and of the CPU time of the client process (user +
+system, measured around the workload only) and the ratios ours/theirs
+(below 1: ours is faster).
+
+A PostgreSQL server is started for the run (and removed afterwards) unless
+--dsn is given.  This is a measurement tool, not a test: nothing here
+asserts timings.
+"""
+
+import argparse
+import io
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_VENV = os.path.join(ROOT, "build", "bench-venv")
+REFERENCE = "psycopg2-binary==2.9.10"
+CHILD_TIMEOUT = 900
+
+logger = logging.getLogger("bench")
+
+# name -> (full size, quick size, description)
+WORKLOADS: Dict[str, Tuple[int, int, str]] = {
+    "fetchall_int8": (1_000_000, 100_000, "fetchall, int8 rows"),
+    "fetchall_mixed": (300_000, 30_000, "fetchall, 9 mixed-type columns"),
+    "named_cursor": (300_000, 30_000, "named cursor iteration, mixed"),
+    "executemany": (20_000, 2_000, "executemany INSERT, 3 params"),
+    "copy_from": (1_000_000, 100_000, "copy_from, 3 columns"),
+    "copy_to": (1_000_000, 100_000, "copy_to, 3 columns"),
+    "select_1": (20_000, 2_000, "SELECT 1 round trips"),
+    "execute_values": (100_000, 10_000, "extras.execute_values INSERT"),
+    "execute_batch": (20_000, 2_000, "extras.execute_batch INSERT"),
+}
+
+
+# --- child side: runs inside the interpreter of the driver under test ------
+
+def mixed_table(n: int) -> str:
+    return "bench_mixed_%d" % n
+
+
+def ints_table(n: int) -> str:
+    return "bench_ints_%d" % n
+
+
+def setup_sql(n_mixed: int, n_ints: int) -> List[str]:
+    """Statements creating the tables read by the workloads (idempotent)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS %s AS
+        SELECT i::int4 AS i4, i::int8 * 1000003 AS i8, i * 0.5::float8 AS f8,
+            (i / 7.0)::numeric(12, 4) AS num,
+            CASE WHEN i %% 7 = 0 THEN NULL ELSE 'text value ' || i END AS txt,
+            i %% 2 = 0 AS flag, date '2000-01-01' + i %% 10000 AS day,
+            CASE WHEN i %% 11 = 0 THEN NULL
+                ELSE timestamptz '2020-01-01 00:00+00' + i * interval '1 s'
+            END AS ts,
+            CASE WHEN i %% 5 = 0 THEN NULL
+                ELSE decode(md5(i::text), 'hex') END AS bin
+        FROM generate_series(1, %d) AS i""" % (mixed_table(n_mixed), n_mixed),
+        """CREATE TABLE IF NOT EXISTS %s AS
+        SELECT i AS id, 'row number ' || i AS label, i / 3.0::float8 AS val
+        FROM generate_series(1, %d) AS i""" % (ints_table(n_ints), n_ints),
+        "VACUUM ANALYZE %s" % mixed_table(n_mixed),
+        "VACUUM ANALYZE %s" % ints_table(n_ints),
+    ]
+
+
+def _temp_target(cur: Any) -> None:
+    cur.execute("CREATE TEMP TABLE bench_target "
+                "(id int8, label text, val float8)")
+
+
+def prepare_workload(name: str, n: int, conn: Any
+                     ) -> Callable[[], Any]:
+    """Set up `name` outside the timed section; return the timed call."""
+    import psycopg2.extras
+
+    cur = conn.cursor()
+    if name == "fetchall_int8":
+        def run() -> Any:
+            cur.execute("SELECT generate_series(1, %s)::int8", (n,))
+            return len(cur.fetchall())
+    elif name == "fetchall_mixed":
+        def run() -> Any:
+            cur.execute("SELECT * FROM " + mixed_table(n))
+            return len(cur.fetchall())
+    elif name == "named_cursor":
+        def run() -> Any:
+            named = conn.cursor("bench_named")
+            named.execute("SELECT * FROM " + mixed_table(n))
+            count = sum(1 for _ in named)
+            named.close()
+            return count
+    elif name in ("executemany", "execute_values", "execute_batch"):
+        _temp_target(cur)
+        rows = [(i, "label %d" % i, i * 0.25) for i in range(n)]
+        sql = "INSERT INTO bench_target VALUES (%s, %s, %s)"
+
+        def run() -> Any:
+            if name == "executemany":
+                cur.executemany(sql, rows)
+            elif name == "execute_batch":
+                psycopg2.extras.execute_batch(cur, sql, rows)
+            else:
+                psycopg2.extras.execute_values(
+                    cur, "INSERT INTO bench_target VALUES %s", rows)
+            conn.commit()
+            return n
+    elif name == "copy_from":
+        _temp_target(cur)
+        conn.commit()
+        data = "".join("%d\tlabel %d\t%r\n" % (i, i, i * 0.25)
+                       for i in range(n))
+
+        def run() -> Any:
+            cur.copy_from(io.StringIO(data), "bench_target")
+            conn.commit()
+            return cur.rowcount
+    elif name == "copy_to":
+        def run() -> Any:
+            out = io.StringIO()
+            cur.copy_to(out, ints_table(n))
+            return out.getvalue().count("\n")
+    elif name == "select_1":
+        def run() -> Any:
+            for _ in range(n):
+                cur.execute("SELECT 1")
+                cur.fetchone()
+            return n
+    else:
+        raise ValueError("unknown workload: %s" % name)
+    return run
+
+
+def cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def child_main(args: argparse.Namespace) -> int:
+    """Run one workload once and print the result as JSON."""
+    try:
+        import psycopg2
+        if args.child == "info":
+            from importlib import metadata
+            dists = []
+            for dist in ("psycopg2-yugabytedb", "psycopg2-binary",
+                         "psycopg2"):
+                try:
+                    dists.append("%s %s" % (dist, metadata.version(dist)))
+                except metadata.PackageNotFoundError:
+                    pass
+            result: Dict[str, Any] = {
+                "version": psycopg2.__version__, "file": psycopg2.__file__,
+                "dists": dists}
+        elif args.child == "setup":
+            conn = psycopg2.connect(args.dsn)
+            conn.autocommit = True
+            sizes = json.loads(args.sizes)
+            for stmt in setup_sql(sizes["mixed"], sizes["ints"]):
+                conn.cursor().execute(stmt)
+            conn.close()
+            result = {"ok": True}
+        else:
+            conn = psycopg2.connect(args.dsn)
+            run = prepare_workload(args.child, args.size, conn)
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            count = run()
+            wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+            conn.close()
+            result = {"wall": wall, "cpu": cpu, "count": count}
+    except Exception as e:  # reported to the parent, which goes on
+        result = {"error": "%s: %s" % (type(e).__name__,
+                                       str(e).strip().splitlines()[0]
+                                       if str(e).strip() else "")}
+    print(json.dumps(result))
+    return 0
+
+
+# --- parent side -----------------------------------------------------------
+
+def run_child(python: str, mode: str, dsn: str, size: int = 0,
+              sizes: str = "{}") -> Dict[str, Any]:
+    cmd = [python, os.path.abspath(__file__), "--child", mode, "--dsn", dsn,
+           "--size", str(size), "--sizes", sizes]
+    try:
+        res = subprocess.run(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=CHILD_TIMEOUT,
+                             cwd="/")
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after %d s" % CHILD_TIMEOUT}
+    lines = res.stdout.decode(errors="replace").strip().splitlines()
+    if res.returncode != 0 or not lines:
+        err = res.stderr.decode(errors="replace").strip().splitlines()
+        return {"error": "process exited with %d: %s" % (
+            res.returncode, err[-1] if err else "no output")}
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        return {"error": "unexpected output: %s" % lines[-1][:200]}
+
+
+def ensure_reference_venv(python: str) -> str:
+    """Python of the venv with psycopg2-binary 2.9.10, created if needed."""
+    vpy = os.path.join(BENCH_VENV, "bin", "python")
+    check = [vpy, "-c", "import psycopg2, sys; "
+             "sys.exit(not psycopg2.__version__.startswith('2.9.10 '))"]
+    if os.path.exists(vpy) and subprocess.run(
+            check, stderr=subprocess.DEVNULL, cwd="/").returncode == 0:
+        return vpy
+    logger.info("creating %s with %s", BENCH_VENV, REFERENCE)
+    subprocess.run([python, "-m", "venv", BENCH_VENV], check=True)
+    subprocess.run([vpy, "-m", "pip", "install", "-q",
+                    "--disable-pip-version-check", REFERENCE], check=True)
+    return vpy
+
+
+def fmt_seconds(v: Optional[float]) -> str:
+    return "%9.3f" % v if v is not None else "%9s" % "-"
+
+
+def fmt_ratio(a: Optional[float], b: Optional[float]) -> str:
+    if a is None or b is None or b <= 0:
+        return "%6s" % "-"
+    return "%6.2f" % (a / b)
+
+
+def median_of(results: List[Dict[str, Any]], key: str) -> Optional[float]:
+    values = [r[key] for r in results if "error" not in r]
+    return statistics.median(values) if values else None
+
+
+def print_table(rows: List[Tuple[str, int, Dict[str, List[Dict[str, Any]]]]]
+                ) -> None:
+    head = ("%-15s %9s | %9s %9s %6s | %9s %9s %6s"
+            % ("workload", "size", "ours s", "theirs s", "ratio",
+               "ours cpu", "thr cpu", "ratio"))
+    print()
+    print("wall = elapsed seconds, cpu = client process CPU seconds "
+          "(medians); ratio = ours / theirs")
+    print(head)
+    print("-" * len(head))
+    errors = []
+    for name, size, res in rows:
+        ow, tw = median_of(res["ours"], "wall"), median_of(res["theirs"],
+                                                           "wall")
+        oc, tc = median_of(res["ours"], "cpu"), median_of(res["theirs"],
+                                                          "cpu")
+        print("%-15s %9d | %s %s %s | %s %s %s" % (
+            name, size, fmt_seconds(ow), fmt_seconds(tw), fmt_ratio(ow, tw),
+            fmt_seconds(oc), fmt_seconds(tc), fmt_ratio(oc, tc)))
+        for driver in ("ours", "theirs"):
+            errs = sorted({r["error"] for r in res[driver] if "error" in r})
+            errors.extend("%s (%s): %s" % (name, driver, e) for e in errs)
+    if errors:
+        print()
+        print("errors:")
+        for e in errors:
+            print("  " + e)
+
+
+def start_server() -> Any:
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from pgserver import PgServer
+    srv = PgServer(settings={"shared_buffers": "128MB",
+                             "max_wal_size": "2GB"})
+    srv.initdb()
+    srv.start()
+    srv.psql("CREATE DATABASE psycopg2_test")
+    return srv
+
+
+def parent_main(args: argparse.Namespace) -> int:
+    names = list(WORKLOADS)
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in WORKLOADS]
+        if unknown:
+            sys.exit("unknown workload(s): %s; known: %s"
+                     % (", ".join(unknown), ", ".join(WORKLOADS)))
+    repeats = args.repeats or (3 if args.quick else 5)
+    sizes = {n: WORKLOADS[n][1 if args.quick else 0] for n in WORKLOADS}
+
+    ours = args.python
+    info = run_child(ours, "info", "")
+    if "error" in info:
+        sys.exit("cannot import psycopg2 with %s: %s" % (ours, info["error"]))
+    if not any(d.startswith("psycopg2-yugabytedb") for d in info["dists"]):
+        logger.warning("%s does not have psycopg2-yugabytedb installed "
+                       "(found %s)", ours, ", ".join(info["dists"]) or
+                       info["file"])
+    theirs = ensure_reference_venv(sys.executable)
+    tinfo = run_child(theirs, "info", "")
+    print("ours:   %s (%s)" % (info["version"], info["file"]))
+    print("theirs: %s (%s)" % (tinfo.get("version"), tinfo.get("file")))
+
+    srv = None
+    dsn = args.dsn
+    try:
+        if not dsn:
+            print("starting a PostgreSQL server...")
+            srv = start_server()
+            dsn = srv.dsn
+        table_sizes = json.dumps({"mixed": sizes["fetchall_mixed"],
+                                  "ints": sizes["copy_to"]})
+        print("creating the benchmark tables (once)...")
+        res = run_child(theirs, "setup", dsn, sizes=table_sizes)
+        if "error" in res:
+            res = run_child(ours, "setup", dsn, sizes=table_sizes)
+        if "error" in res:
+            sys.exit("setting up the tables failed: %s" % res["error"])
+
+        rows = []
+        for name in names:
+            size = sizes[name]
+            res_by = {"ours": [], "theirs": []}  # type: Dict[str, List]
+            for i in range(repeats):
+                for label, python in (("ours", ours), ("theirs", theirs)):
+                    r = run_child(python, name, dsn, size)
+                    res_by[label].append(r)
+                    print("  %-15s %-6s run %d/%d: %s" % (
+                        name, label, i + 1, repeats,
+                        r["error"] if "error" in r else
+                        "%.3f s wall, %.3f s cpu" % (r["wall"], r["cpu"])),
+                        flush=True)
+            rows.append((name, size, res_by))
+        print_table(rows)
+        failed = any("error" in r for _, _, res_by in rows
+                     for rs in res_by.values() for r in rs)
+        return 1 if failed else 0
+    finally:
+        if srv is not None:
+            srv.cleanup()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="a tenth of the data and 3 repeats")
+    p.add_argument("--repeats", type=int, default=0,
+                   help="runs per workload and driver (default 5; 3 quick)")
+    p.add_argument("--dsn", default="",
+                   help="use this database instead of starting a server")
+    p.add_argument("--only", default="",
+                   help="comma-separated workloads: " + ", ".join(WORKLOADS))
+    p.add_argument("--python", default=sys.executable,
+                   help="interpreter with our driver (default: this one)")
+    # internal: run one workload in a child process
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--sizes", default="{}", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child_main(args)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return parent_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Tests of COPY: copy_from(), copy_to(), copy_expert()."""
+
+import io
+import struct
+
+import pytest
+
+import psycopg2
+from psycopg2 import sql
+
+
+@pytest.fixture
+def cur(conn):
+    c = conn.cursor()
+    c.execute("create temp table tcopy (a int, b text, \"C c\" text)")
+    yield c
+    c.close()
+
+
+def table_rows(cur, table="tcopy"):
+    cur.execute("select * from %s order by 1" % table)
+    return cur.fetchall()
+
+
+class BrokenRead:
+    def read(self, size):
+        return 1 / 0
+
+    def readline(self):
+        return 1 / 0
+
+
+class BrokenWrite:
+    def write(self, data):
+        return 1 / 0
+
+
+class Recorder:
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(data)
+
+
+def test_copy_from_text(cur):
+    f = io.StringIO("1\tx\t\\N\n2\ty\tz\u20ac\n")
+    assert cur.copy_from(f, "tcopy") is None
+    assert cur.rowcount == 2
+    assert cur.query == (b"COPY \"tcopy\" FROM stdin WITH DELIMITER AS "
+                         b"'\t' NULL AS '\\N'")
+    assert cur.description is None
+    assert table_rows(cur) == [(1, "x", None), (2, "y", "z\u20ac")]
+
+
+def test_copy_from_bytes_sep_null_columns(cur):
+    f = io.BytesIO(b"3|NUL\n4|w\n")
+    cur.copy_from(f, "tcopy", sep="|", null="NUL", columns=("a", "C c"))
+    assert cur.rowcount == 2
+    assert cur.query == (b'COPY "tcopy"("a","C c") FROM stdin WITH '
+                         b"DELIMITER AS '|' NULL AS 'NUL'")
+    assert table_rows(cur) == [(3, None, None), (4, None, "w")]
+
+
+def test_copy_from_small_size(cur):
+    data = "".join("%d\trow %d\t\\N\n" % (i, i) for i in range(100))
+    cur.copy_from(io.StringIO(data), "tcopy", size=7)
+    assert cur.rowcount == 100
+    assert len(table_rows(cur)) == 100
+
+
+def test_copy_from_empty(cur):
+    cur.copy_from(io.StringIO(""), "tcopy")
+    assert cur.rowcount == 0
+
+
+def test_copy_from_quoted_table(conn):
+    cur = conn.cursor()
+    cur.execute('create temp table "Mixed Case" (a int)')
+    cur.copy_from(io.StringIO("7\n"), "Mixed Case")
+    assert table_rows(cur, '"Mixed Case"') == [(7,)]
+
+
+def test_copy_from_bad_data(conn, cur):
+    with pytest.raises(psycopg2.errors.InvalidTextRepresentation):
+        cur.copy_from(io.StringIO("x\ty\tz\n"), "tcopy")
+    conn.rollback()
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
+def test_copy_from_read_error(conn, cur):
+    with pytest.raises(psycopg2.errors.QueryCanceled) as excinfo:
+        cur.copy_from(BrokenRead(), "tcopy")
+    assert "ZeroDivisionError" in str(excinfo.value)
+    assert isinstance(excinfo.value.__cause__, ZeroDivisionError)
+    conn.rollback()
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
+def test_copy_from_bad_read_result(conn, cur):
+    class IntRead:
+        def read(self, size):
+            return 42
+
+    with pytest.raises(psycopg2.errors.QueryCanceled):
+        cur.copy_from(IntRead(), "tcopy")
+    conn.rollback()
+
+
+def test_copy_from_not_a_file(cur):
+    with pytest.raises(TypeError, match="read"):
+        cur.copy_from(3, "tcopy")
+
+
+def test_copy_to_text(cur):
+    cur.execute("insert into tcopy values (1, 'x', null), (2, 'y', '\u20ac')")
+    f = io.StringIO()
+    assert cur.copy_to(f, "tcopy") is None
+    assert cur.rowcount == 2
+    assert f.getvalue() == "1\tx\t\\N\n2\ty\t\u20ac\n"
+    assert cur.query == (b"COPY \"tcopy\" TO stdout WITH DELIMITER AS "
+                         b"'\t' NULL AS '\\N'")
+
+
+def test_copy_to_bytes_columns(cur):
+    cur.execute("insert into tcopy values (1, 'x', null), (2, 'y', 'z')")
+    f = io.BytesIO()
+    cur.copy_to(f, "tcopy", sep="|", null="NUL", columns=["b", "a", "C c"])
+    assert f.getvalue() == b"x|1|NUL\ny|2|z\n"
+
+
+def test_copy_to_plain_writer_gets_bytes(cur):
+    cur.execute("insert into tcopy values (1, 'x', null)")
+    rec = Recorder()
+    cur.copy_to(rec, "tcopy")
+    assert all(isinstance(c, bytes) for c in rec.chunks)
+    assert b"".join(rec.chunks) == b"1\tx\t\\N\n"
+
+
+def test_copy_to_large(cur):
+    cur.execute("insert into tcopy select i, repeat('x', 100), null "
+                "from generate_series(1, 20000) i")
+    f = io.StringIO()
+    cur.copy_to(f, "tcopy")
+    assert cur.rowcount == 20000
+    lines = f.getvalue().splitlines()
+    assert len(lines) == 20000
+    assert lines[-1] == "20000\t" + "x" * 100 + "\t\\N"
+
+
+def test_copy_to_write_error(conn, cur):
+    cur.execute("insert into tcopy select i, 'x', null "
+                "from generate_series(1, 1000) i")
+    with pytest.raises(ZeroDivisionError):
+        cur.copy_to(BrokenWrite(), "tcopy")
+    # the data was drained: the transaction is still fine
+    cur.execute("select count(*) from tcopy")
+    assert cur.fetchone() == (1000,)
+
+
+def test_copy_to_not_a_file(cur):
+    with pytest.raises(TypeError, match="write"):
+        cur.copy_to(3, "tcopy")
+
+
+def test_copy_to_missing_table(conn, cur):
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        cur.copy_to(io.StringIO(), "nosuchtable")
+    conn.rollback()
+
+
+def test_copy_expert_csv(cur):
+    cur.execute("insert into tcopy values (1, 'a,b', null)")
+    f = io.StringIO()
+    cur.copy_expert("copy (select * from tcopy) to stdout with csv header", f)
+    assert f.getvalue() == 'a,b,C c\n1,"a,b",\n'
+    assert cur.rowcount == 1
+    cur.copy_expert("copy tcopy from stdin with csv",
+                    io.StringIO('2,"x\ny",\n'))
+    assert cur.rowcount == 1
+    assert table_rows(cur)[1] == (2, "x\ny", None)
+
+
+def test_copy_expert_binary(cur):
+    f = io.BytesIO()
+    cur.copy_expert("copy (select 1::int4, 'hi'::text) to stdout "
+                    "(format binary)", f)
+    data = f.getvalue()
+    assert data.startswith(b"PGCOPY\n\xff\r\n\x00")
+    assert struct.pack("!hi", 2, 4) + struct.pack("!i", 1) in data
+    # and back in
+    cur.execute("create temp table tbin (a int4, b text)")
+    cur.copy_expert("copy tbin from stdin (format binary)", io.BytesIO(data))
+    assert cur.rowcount == 1
+    assert table_rows(cur, "tbin") == [(1, "hi")]
+
+
+def test_copy_expert_composable(cur):
+    cur.execute("insert into tcopy values (5, 'q', null)")
+    f = io.StringIO()
+    cur.copy_expert(sql.SQL("copy {} to stdout").format(
+        sql.Identifier("tcopy")), f)
+    assert f.getvalue() == "5\tq\t\\N\n"
+    assert cur.query == b'copy "tcopy" to stdout'
+
+
+def test_copy_expert_errors(conn, cur):
+    with pytest.raises(TypeError, match="file-like"):
+        cur.copy_expert("copy tcopy to stdout", 3)
+    with pytest.raises(psycopg2.errors.BadCopyFileFormat):
+        cur.copy_expert("copy tcopy from stdin (format binary)",
+                        io.BytesIO(b"garbage"))
+    conn.rollback()
+
+
+def test_copy_expert_read_only_file_for_copy_to(conn):
+    cur = conn.cursor()
+    with pytest.raises(AttributeError):
+        cur.copy_expert("copy (select 1) to stdout", _ReadOnly())
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
+class _ReadOnly:
+    def read(self, size=-1):
+        return ""
+
+
+def test_copy_many_times_connection_usable(conn, cur):
+    for i in range(50):
+        cur.copy_from(io.StringIO("%d\tx\t\\N\n" % i), "tcopy")
+        f = io.StringIO()
+        cur.copy_to(f, "tcopy")
+    assert len(f.getvalue().splitlines()) == 50
+
+
+def test_copy_autocommit(conn):
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("create temp table tac (a int)")
+    cur.copy_from(io.StringIO("1\n2\n"), "tac")
+    assert conn.get_transaction_status() == 0
+    assert table_rows(cur, "tac") == [(1,), (2,)]
+
+
+def test_copy_named_cursor_refused(conn):
+    cur = conn.cursor("named")
+    with pytest.raises(psycopg2.ProgrammingError):
+        cur.copy_from(io.StringIO(""), "tcopy")

@@ -1,0 +1,219 @@
+"""Tests of executemany(), pipelined (in a transaction) and one by one."""
+
+import pytest
+
+import psycopg2
+
+
+@pytest.fixture(params=["transaction", "autocommit"])
+def mode(request):
+    return request.param
+
+
+@pytest.fixture
+def cur(conn, mode):
+    conn.autocommit = mode == "autocommit"
+    c = conn.cursor()
+    c.execute("create temp table tm (id int primary key, data text)")
+    conn.commit()
+    yield c
+    c.close()
+
+
+def count(conn, where="true"):
+    with conn.cursor() as c:
+        c.execute("select count(*) from tm where " + where)
+        return c.fetchone()[0]
+
+
+def test_basic(conn, cur):
+    cur.executemany("insert into tm values (%s, %s)",
+                    [(1, "a"), (2, "b"), (3, None)])
+    assert cur.rowcount == 3
+    assert cur.description is None
+    assert cur.statusmessage == "INSERT 0 1"
+    assert cur.query == b"insert into tm values (3, NULL)"
+    cur.execute("select * from tm order by id")
+    assert cur.fetchall() == [(1, "a"), (2, "b"), (3, None)]
+
+
+def test_named_args_and_iterators(conn, cur):
+    cur.executemany("insert into tm values (%(id)s, %(d)s || %(d)s)",
+                    ({"id": i, "d": str(i)} for i in range(10)))
+    assert cur.rowcount == 10
+    cur.execute("select data from tm where id = 7")
+    assert cur.fetchone() == ("77",)
+
+
+def test_empty(conn, cur):
+    cur.execute("select 1")
+    cur.executemany("insert into tm values (%s, %s)", [])
+    assert cur.rowcount == 0
+
+
+def test_no_params(conn, cur):
+    cur.executemany("insert into tm values (1, '%%')", [None])
+    cur.executemany("update tm set data = data || 'x'", [(), ()])
+    assert cur.rowcount == 2
+    cur.execute("select data from tm")
+    assert cur.fetchone() == ("%%xx",)
+
+
+def test_rowcount_sum_and_unknown(conn, cur):
+    cur.executemany("insert into tm values (%s, 'x')", [(i,) for i in
+                                                        range(10)])
+    cur.executemany("update tm set data = 'y' where id < %s", [(3,), (5,)])
+    assert cur.rowcount == 8
+    cur.executemany("create temp table tx%s (a int)", [(1,), (2,)])
+    assert cur.rowcount == -1
+
+
+def test_select_leaves_no_result(conn, cur):
+    cur.executemany("select %s", [(1,), (2,)])
+    assert cur.rowcount == 2
+    assert cur.description is None
+    with pytest.raises(psycopg2.ProgrammingError, match="no results"):
+        cur.fetchone()
+
+
+def test_returning(conn, cur):
+    cur.executemany("insert into tm values (%s, 'x') returning id",
+                    [(1,), (2,)])
+    assert cur.rowcount == 2
+    with pytest.raises(psycopg2.ProgrammingError):
+        cur.fetchall()
+
+
+def test_error_stops(conn, cur, mode):
+    args = [(1, "a"), (2, "b"), (1, "dup"), (3, "c")]
+    with pytest.raises(psycopg2.errors.UniqueViolation) as excinfo:
+        cur.executemany("insert into tm values (%s, %s)", args)
+    assert excinfo.value.cursor is cur
+    assert cur.rowcount == -1
+    assert cur.query == b"insert into tm values (1, 'dup')"
+    if mode == "autocommit":
+        # the statements before the error were committed, none after it
+        assert count(conn) == 2
+        assert count(conn, "id = 3") == 0
+    else:
+        assert conn.get_transaction_status() == 3   # INERROR
+        with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+            cur.execute("select 1")
+        conn.rollback()
+        assert count(conn) == 0
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
+def test_error_in_later_chunk(conn, cur, mode):
+    args = [(i, "x") for i in range(1500)] + [(0, "dup")] + \
+        [(i, "x") for i in range(2000, 2100)]
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cur.executemany("insert into tm values (%s, %s)", args)
+    if mode == "autocommit":
+        assert count(conn) == 1500
+    else:
+        conn.rollback()
+        assert count(conn) == 0
+
+
+def test_merge_error_midway(conn, cur, mode):
+    with pytest.raises(IndexError):
+        cur.executemany("insert into tm values (%s, %s)",
+                        [(1, "a"), (2, "b"), (3,), (4, "d")])
+    assert cur.query is None
+    assert cur.rowcount == 1
+    # the statements before the bad one ran
+    assert count(conn) == 2
+
+
+def test_iterator_error_midway(conn, cur):
+    def gen():
+        yield (1, "a")
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        cur.executemany("insert into tm values (%s, %s)", gen())
+    assert count(conn) == 1
+
+
+def test_bad_args(conn, cur):
+    with pytest.raises(TypeError):
+        cur.executemany("insert into tm values (%s, %s)", 3)
+    with pytest.raises(psycopg2.ProgrammingError, match="mixed"):
+        cur.executemany("insert into tm values (%s, %(a)s)", [(1,)])
+
+
+def test_nul_rejected(conn, cur):
+    with pytest.raises(ValueError, match="NUL"):
+        cur.executemany("insert into tm values (%s, %s)",
+                        [(1, "ok"), (2, "a\x00b")])
+    assert count(conn) == 1
+
+
+def test_multi_statement_fallback(conn, cur):
+    cur.executemany("insert into tm values (%s, 'a'); "
+                    "insert into tm values (%s, 'b')", [(1, 2), (3, 4)])
+    assert cur.rowcount == 2
+    assert count(conn) == 4
+
+
+@pytest.mark.parametrize("query", [
+    "insert into tm values (%s, 'a;b')",
+    "insert into tm values (%s, E'a\\';b')",
+    "insert into tm values (%s, $$a;b$$)",
+    "insert into tm values (%s, $t$a;'b$t$)",
+    "insert into tm /* ; */ values (%s, 'x') -- ;\n",
+    'insert into "tm" values (%s, \'x\');',
+    "  insert into tm values (%s, 'x');  \n",
+])
+def test_semicolons_in_literals(conn, cur, query):
+    cur.executemany(query, [(1,), (2,)])
+    assert cur.rowcount == 2
+    assert count(conn) == 2
+
+
+def test_many_rows(conn, cur, mode):
+    if mode == "autocommit":
+        n = 2000
+    else:
+        n = 20000
+    cur.executemany("insert into tm values (%s, %s)",
+                    ((i, "row %d" % i) for i in range(n)))
+    assert cur.rowcount == n
+    assert count(conn) == n
+
+
+def test_big_statements(conn, cur):
+    # more data than the socket buffers in both directions: must not hang
+    big = "x" * 100000
+    cur.executemany("insert into tm values (%s, %s) returning data",
+                    [(i, big) for i in range(300)])
+    assert cur.rowcount == 300
+    cur.execute("select sum(length(data)) from tm")
+    assert cur.fetchone() == (300 * 100000,)
+
+
+def test_notices(conn, cur):
+    conn.notices.clear() if hasattr(conn.notices, "clear") else None
+    cur.execute("""create function pg_temp.noisy(i int) returns int
+        language plpgsql as $$ begin raise notice 'hello %', i;
+        return i; end $$""")
+    cur.executemany("select pg_temp.noisy(%s)", [(1,), (2,)])
+    assert any("hello 2" in n for n in conn.notices)
+
+
+def test_connection_reusable_after_many_errors(conn, cur, mode):
+    for i in range(20):
+        with pytest.raises(psycopg2.errors.UniqueViolation):
+            cur.executemany("insert into tm values (%s, 'x')", [(1,), (1,)])
+        conn.rollback()
+    cur.execute("select 42")
+    assert cur.fetchone() == (42,)
+
+
+def test_unicode(conn, cur):
+    cur.executemany("insert into tm values (%s, %s)",
+                    [(1, "\u20ac"), (2, "\U0001f600")])
+    cur.execute("select data from tm order by id")
+    assert cur.fetchall() == [("\u20ac",), ("\U0001f600",)]
