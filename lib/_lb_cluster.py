@@ -6,6 +6,7 @@ Everything here runs under the cluster's lock and does no network I/O: the
 caller reads ``yb_servers()`` and opens connections outside the lock.
 """
 
+import collections
 import logging
 import random
 import threading
@@ -19,14 +20,13 @@ logger = logging.getLogger("psycopg2.loadbalance")
 
 READ_REPLICA_TYPES = frozenset(["read_replica", "readreplica", "rr"])
 
-# load_balance mode -> node-type tiers tried in order (None: any type)
-MODE_TIERS = {
-    "any": (None,),
-    "only-primary": ("primary",),
-    "only-rr": ("rr",),
-    "prefer-primary": ("primary", None),
-    "prefer-rr": ("rr", None),
-}
+# Tracked connections checked for a server-side drop at each connect: a
+# bounded number, so that a connect costs O(1) whatever the number of open
+# connections (each check is a system call); every connection is checked
+# again after (open connections / SWEEP_STEP) connects, and all of them by
+# cluster_state() and at every node list refresh.
+SWEEP_STEP = 16
+
 
 
 class Node:
@@ -129,6 +129,9 @@ class Cluster:
         self.use_public_ip = False
         self.forward: Optional["Cluster"] = None    # merged into another
         self.tracked: Dict[ConnectionRelease, Tuple[Any, bool]] = {}
+        # round-robin order of the incremental sweep (released hooks are
+        # dropped from it when reached)
+        self.rotation: collections.deque = collections.deque()
         self.warned_keys: set = set()
         self.refresh_count = 0
 
@@ -205,16 +208,6 @@ class Cluster:
 
     # -- choice ------------------------------------------------------------
 
-    def _tiers(self, props: LBProperties) -> Iterable[Tuple[Optional[str],
-                                                            Any]]:
-        """(node type, topology keys or None) pairs in preference order."""
-        levels: List[Any] = list(props.levels)
-        if not levels or not props.fallback_only:
-            levels.append(None)
-        for node_type in MODE_TIERS[props.load_balance or "any"]:
-            for keys in levels:
-                yield node_type, keys
-
     def _warn_unmatched_keys(self, props: LBProperties) -> None:
         for key in props.topology_keys:
             if key in self.warned_keys:
@@ -233,12 +226,14 @@ class Cluster:
             self._warn_unmatched_keys(props)
         now = time.monotonic()
         ttl = props.failed_host_ttl
-        excluded = set(map(id, tried))
-        for node_type, keys in self._tiers(props):
+        excluded = set(map(id, tried)) if tried else ()
+        for node_type, keys in props.tiers():
             best: List[Node] = []
             low = -1
             for node in self.nodes or ():
-                if id(node) in excluded or node.is_failed(now, ttl):
+                if node.failed_at is not None and now - node.failed_at < ttl:
+                    continue
+                if excluded and id(node) in excluded:
                     continue
                 if node_type is not None and node.is_rr != (node_type == "rr"):
                     continue
@@ -282,6 +277,7 @@ class Cluster:
         ref = weakref.ref(conn, hook)
         with self.lock:
             self.tracked[hook] = (ref, is_async)
+            self.rotation.append(hook)
         return hook
 
     def release(self, hook: ConnectionRelease) -> None:
@@ -294,30 +290,46 @@ class Cluster:
         except Exception:   # never raise from a hook (it runs in dealloc)
             pass
 
-    def sweep(self) -> None:
+    def sweep(self, step: Optional[int] = None) -> None:
         """Release the tracked connections that ended without telling us:
         collected, closed, or (checked without blocking) dropped by the
-        server.  Called outside the lock."""
-        with self.lock:
-            if not self.tracked:
-                return
-            items = list(self.tracked.items())
-        for hook, (ref, is_async) in items:
-            conn = ref()
-            if conn is None or conn.closed:
-                hook()
-                continue
-            if is_async:
-                continue
-            check = getattr(conn, "_check_broken", None)
-            if check is None:
-                continue
+        server.  Checks `step` connections in turn, or all of them when
+        `step` is None.  Called outside the lock."""
+        if step is None:
+            with self.lock:
+                hooks = list(self.tracked)
+                self.rotation = collections.deque(hooks)
+            for hook in hooks:
+                self._check(hook)
+            return
+        rotation = self.rotation
+        for _ in range(min(step, len(rotation))):
             try:
-                check()
-            except Exception:
-                pass
+                hook = rotation.popleft()
+            except IndexError:
+                return
+            if self._check(hook):
+                rotation.append(hook)
+
+    def _check(self, hook: ConnectionRelease) -> bool:
+        """Check one tracked connection; False if it has ended."""
+        entry = self.tracked.get(hook)
+        if entry is None:
+            return False
+        ref, is_async = entry
+        conn = ref()
+        if conn is None or conn.closed:
+            hook()
+            return False
+        if not is_async:
+            try:
+                conn._check_broken()
+            except Exception:   # e.g. no such method: hooks suffice
+                return True
             if conn.closed:
                 hook()
+                return False
+        return True
 
     def tracked_count(self) -> int:
         with self.lock:

@@ -35,6 +35,14 @@ LB_MODES = {
     "prefer-primary": "prefer-primary",
     "prefer-rr": "prefer-rr",
 }
+# load_balance mode -> node types tried in order (None: any type)
+MODE_TIERS = {
+    "any": (None,),
+    "only-primary": ("primary",),
+    "only-rr": ("rr",),
+    "prefer-primary": ("primary", None),
+    "prefer-rr": ("rr", None),
+}
 LB_ACCEPTED = "true, false, any, only-primary, only-rr, prefer-primary, prefer-rr"
 
 DEFAULT_FAILED_HOST_TTL = 5
@@ -81,7 +89,8 @@ class LBProperties:
     """
 
     __slots__ = ("load_balance", "topology_keys", "fallback_only",
-                 "failed_host_ttl", "refresh_interval", "given", "levels")
+                 "failed_host_ttl", "refresh_interval", "given", "levels",
+                 "_tiers")
 
     def __init__(self, load_balance: Optional[str] = None,
                  topology_keys: Tuple[TopologyKey, ...] = (),
@@ -100,6 +109,21 @@ class LBProperties:
         for key in topology_keys:
             levels.setdefault(key.level, []).append(key)
         self.levels = tuple(tuple(levels[lv]) for lv in sorted(levels))
+        self._tiers: Optional[tuple] = None
+
+    def tiers(self) -> tuple:
+        """The (node type, topology keys) groups to choose from, most
+        preferred first: node type "primary", "rr" or None (any), keys a
+        tuple of TopologyKey or None (anywhere)."""
+        if self._tiers is None:
+            levels: List[Any] = list(self.levels)
+            if not levels or not self.fallback_only:
+                levels.append(None)
+            self._tiers = tuple((node_type, keys)
+                                for node_type in MODE_TIERS[self.load_balance
+                                                            or "any"]
+                                for keys in levels)
+        return self._tiers
 
     def __bool__(self) -> bool:
         return self.load_balance is not None

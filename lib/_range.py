@@ -8,7 +8,7 @@ which `import psycopg2` does.
 """
 
 import re
-from typing import Any, Dict, Optional, Tuple, Type, Union
+from typing import Any, Dict, Optional, Type, Union
 
 from psycopg2._psycopg import InterfaceError, ProgrammingError
 from psycopg2.extensions import (

@@ -19,7 +19,8 @@ from psycopg2._psycopg import (  # noqa: F401 (re-exported)
     QueryCanceledError, TransactionRollbackError,
     # adaptation
     adapt, adapters, ISQLQuote, AsIs, Binary, Boolean, Float, Int,
-    QuotedString, DateFromPy, TimeFromPy, TimestampFromPy, IntervalFromPy,
+    QuotedString, SQL_IN, NoneAdapter,
+    DateFromPy, TimeFromPy, TimestampFromPy, IntervalFromPy,
     # typecasting
     new_type, new_array_type, register_type, string_types, binary_types,
     UNICODE, UNICODEARRAY, STRINGARRAY, BOOLEAN, BOOLEANARRAY,
@@ -88,51 +89,6 @@ def register_adapter(typ: type, callable: _Callable[[_Any], _Any]) -> None:
     object exposing `!getquoted()` (e.g. an `AsIs` or a `QuotedString`).
     """
     adapters[(typ, ISQLQuote)] = callable
-
-
-class SQL_IN:
-    """Adapt a sequence to the SQL syntax of the ``IN`` operand.
-
-    ``SQL_IN((1, 'a'))`` is quoted as ``(1, 'a')``, each item adapted on
-    its own.  The tuple adapter registered by default already does this:
-    the class is kept for compatibility and for explicit use.
-    """
-
-    def __init__(self, seq: _Any) -> None:
-        self._seq = seq
-        self._conn = None
-
-    def prepare(self, conn: _Any) -> None:
-        """Use *conn* to quote the items (encoding, string escaping)."""
-        self._conn = conn
-
-    def getquoted(self) -> bytes:
-        """Return the quoted sequence as bytes, e.g. ``b"(1, 'a')"``."""
-        quoted = []
-        for item in self._seq:
-            adapted = adapt(item)
-            if self._conn is not None and hasattr(adapted, "prepare"):
-                adapted.prepare(self._conn)
-            quoted.append(adapted.getquoted())
-        return b"(" + b", ".join(quoted) + b")"
-
-    def __str__(self) -> str:
-        return str(self.getquoted())
-
-
-class NoneAdapter:
-    """Adapt None to ``NULL``.
-
-    The C adapter registered by default does the same in the fast path of
-    the query merging; this class is handy to adapt composite values.
-    """
-
-    def __init__(self, obj: _Any) -> None:
-        pass
-
-    def getquoted(self, _null: bytes = b"NULL") -> bytes:
-        """Return ``b'NULL'``."""
-        return _null
 
 
 _re_needs_quotes = _re.compile(r"\s")

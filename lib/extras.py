@@ -1,4 +1,4 @@
-"""Miscellaneous goodies for psycopg2.
+"""Extra features of psycopg2 built on the core driver.
 
 This module collects the features built on top of the core driver: cursors
 returning rows as dictionaries or named tuples, logging connections, fast
@@ -7,6 +7,7 @@ typecasters for several PostgreSQL types (uuid, inet, hstore, composite
 types, ranges, json).
 """
 
+import json  # noqa: F401 (psycopg2.extras.json exists in psycopg2)
 import logging as _logging
 import os as _os
 import re as _re
@@ -17,8 +18,8 @@ from collections import OrderedDict, namedtuple
 from contextlib import contextmanager as _contextmanager
 from functools import lru_cache
 from itertools import islice as _islice
-from typing import (Any, Callable, Dict, Hashable, Iterable, Iterator, List,
-                    Optional, Sequence, Tuple, Union)
+from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import psycopg2
 from psycopg2 import _psycopg
@@ -278,7 +279,7 @@ _re_clean = _re.compile(
 
 
 @lru_cache(512)
-def _record_class(names: Tuple[str, ...]) -> type:
+def _record_class(names: Tuple[str, ...]) -> Any:
     """Return a namedtuple class "Record" with a field per column name.
 
     Column names are made valid identifiers where possible: punctuation
@@ -326,14 +327,14 @@ class NamedTupleCursor(_cursor):
         self.Record = None
         return super().callproc(procname, vars)
 
-    def _record(self) -> type:
+    def _record(self) -> Any:
         """The namedtuple class of the rows of the current query."""
         nt = self.Record
         if nt is None:
             nt = self.Record = self._make_nt()
         return nt
 
-    def _make_nt(self) -> type:
+    def _make_nt(self) -> Any:
         return _record_class(tuple(column[0] for column in self.description))
 
     def fetchone(self) -> Any:
@@ -493,6 +494,12 @@ for _name in ("REPLICATION_PHYSICAL", "REPLICATION_LOGICAL",
     if hasattr(_psycopg, _name):
         globals()[_name] = getattr(_psycopg, _name)
 del _name
+
+# psycopg2's private names of the C base classes
+if hasattr(_psycopg, "ReplicationConnection"):
+    _replicationConnection = _psycopg.ReplicationConnection
+if hasattr(_psycopg, "ReplicationCursor"):
+    _replicationCursor = _psycopg.ReplicationCursor
 
 
 # ---------------------------------------------------------------------------
@@ -688,6 +695,7 @@ def _catalog_transaction(conn: Any) -> Iterator[None]:
         yield
     finally:
         if started_here:
+            logger.debug("rolling back the catalog lookup transaction")
             conn.rollback()
 
 
@@ -756,7 +764,9 @@ def _find_type(curs: Any, name: str) -> Optional[Tuple[Any, ...]]:
 
     curs.execute(_FIND_TYPE_SQL, (
         tname1, schema1, tname2, schema2, schema2, tname1, schema1))
-    return curs.fetchone()
+    rec = curs.fetchone()
+    logger.debug("type %r found in the catalog: %r", name, rec)
+    return rec
 
 
 # ---------------------------------------------------------------------------
@@ -800,7 +810,7 @@ class HstoreAdapter:
         return a.getquoted()
 
     def getquoted(self) -> bytes:
-        """Return the SQL of the dict: ``hstore(ARRAY[keys], ARRAY[values])``."""
+        """Return the SQL of the dict: ``hstore(ARRAY[k...], ARRAY[v...])``."""
         if not self.wrapped:
             return b"''::hstore"
         return b"".join([
@@ -829,7 +839,7 @@ class HstoreAdapter:
             m = _re_hstore_pair.match(s, pos)
             if m is None:
                 raise psycopg2.InterfaceError(
-                    "error parsing hstore pair at char %d" % pos)
+                    "error parsing hstore: unparsed data after char %d" % pos)
             v = m.group("v")
             rv[_unbackslash(m.group("k"))] = (
                 None if v is None else _unbackslash(v))
@@ -837,9 +847,6 @@ class HstoreAdapter:
             if m.group("sep") != ",":
                 break
 
-        if pos < len(s):
-            raise psycopg2.InterfaceError(
-                "error parsing hstore: unparsed data after char %d" % pos)
         return rv
 
     @classmethod
@@ -899,6 +906,8 @@ def register_hstore(conn_or_curs: Any, globally: bool = False,
 
     if isinstance(oid, int):
         oid = (oid,)
+    else:
+        oid = tuple(oid)
 
     if array_oid is not None:
         if isinstance(array_oid, int):

@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from psycopg2 import _psycopg
 from psycopg2._psycopg import Error, OperationalError
 from psycopg2 import _lb_props, _lb_target
-from psycopg2._lb_cluster import Cluster, Node, registry
+from psycopg2._lb_cluster import SWEEP_STEP, Cluster, Node, registry
 from psycopg2._lb_props import LBProperties, PROPERTY_NAMES
 
 __all__ = ["extract_properties", "connect", "cluster_state", "reset",
@@ -47,21 +47,13 @@ _NODE_FATAL_MESSAGES = ("starting up", "shutting down", "in recovery",
                         "not yet accepting connections")
 
 _CACHE_SIZE = 256
-_dsn_cache: Dict[str, Tuple[str, Dict[str, str]]] = {}
+# DSN -> (DSN without the properties, their raw values, LBProperties)
+_dsn_cache: Dict[str, Tuple[str, Dict[str, str],
+                            Optional[LBProperties]]] = {}
 _props_cache: Dict[Any, LBProperties] = {}
 
 
 # -- properties ----------------------------------------------------------
-
-def _strip_dsn_cached(dsn: str) -> Tuple[str, Dict[str, str]]:
-    found = _dsn_cache.get(dsn)
-    if found is None:
-        found = _lb_props.strip_dsn(dsn)
-        if len(_dsn_cache) >= _CACHE_SIZE:
-            _dsn_cache.clear()
-        _dsn_cache[dsn] = found
-    return found
-
 
 def _properties(raw: Dict[str, Any]) -> LBProperties:
     try:
@@ -89,16 +81,24 @@ def extract_properties(dsn: Optional[str], kwargs: Dict[str, Any]
     if load balancing is not enabled).  Keyword arguments override the DSN.
     Raise `~psycopg2.ProgrammingError` for a malformed value.
     """
-    raw: Dict[str, Any] = {}
+    kw_found: Dict[str, Any] = {}
+    if kwargs and not PROPERTY_NAMES.isdisjoint(kwargs):
+        kwargs, kw_found = _lb_props.strip_kwargs(kwargs)
     if isinstance(dsn, str):
-        dsn, found = _strip_dsn_cached(dsn)
-        raw.update(found)
-    kwargs, found = _lb_props.strip_kwargs(kwargs)
-    raw.update(found)
-    if not raw:
-        return dsn, kwargs, None
-    props = _properties(raw)
-    if not props and set(props.given) - {_lb_props.LOAD_BALANCE}:
+        entry = _dsn_cache.get(dsn)
+        if entry is None:
+            clean, found = _lb_props.strip_dsn(dsn)
+            entry = (clean, found, _properties(found) if found else None)
+            if len(_dsn_cache) >= _CACHE_SIZE:
+                _dsn_cache.clear()
+            _dsn_cache[dsn] = entry
+        dsn, found, props = entry
+        if kw_found:
+            props = _properties(dict(found, **kw_found))
+    else:
+        props = _properties(kw_found) if kw_found else None
+    if props is not None and not props and len(props.given) > (
+            _lb_props.LOAD_BALANCE in props.given):
         logger.warning("connection properties %s ignored: load_balance is "
                        "not enabled", ", ".join(
                            n for n in props.given
@@ -272,6 +272,7 @@ def _refresh(cluster: Cluster, target: _lb_target.Target,
     there is no node list to fall back on."""
     reusable = not async_ and (factory is None
                                or factory is _psycopg.connection)
+    cluster.sweep()
     errors: List[str] = []
     try:
         for contact in _contacts(cluster, target):
@@ -450,7 +451,7 @@ def connect(dsn: Optional[str] = None, props: Optional[LBProperties] = None,
         return _plain_connect(target.dsn, connection_factory,
                               cursor_factory, async_)
     cluster = registry.cluster_for(target.seed_key, target.label)
-    cluster.sweep()
+    cluster.sweep(SWEEP_STEP)
     with cluster.lock:
         must_refresh = cluster.begin_refresh(props.refresh_interval)
     if must_refresh:

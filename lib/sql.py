@@ -206,7 +206,7 @@ class SQL(Composable):
                 if manual:
                     raise ValueError(
                         "cannot switch from manual field numbering to "
-                        "automatic field numbering")
+                        "automatic")
                 auto_index = 0 if auto_index is None else auto_index
                 parts.append(args[auto_index])
                 auto_index += 1
@@ -214,7 +214,7 @@ class SQL(Composable):
                 if auto_index is not None:
                     raise ValueError(
                         "cannot switch from automatic field numbering to "
-                        "manual field numbering")
+                        "manual")
                 manual = True
                 parts.append(args[int(field)])
             else:

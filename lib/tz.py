@@ -10,13 +10,15 @@ and for compatibility.
 """
 
 import datetime
-import threading
+import threading as _threading
 import time
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import (
+    Any as _Any, Dict as _Dict, Optional as _Optional, Tuple as _Tuple,
+    Union as _Union)
 
 ZERO = datetime.timedelta(0)
 
-_Offset = Union[None, int, float, datetime.timedelta]
+_Offset = _Union[None, int, float, datetime.timedelta]
 
 
 class FixedOffsetTimezone(datetime.tzinfo):
@@ -32,15 +34,15 @@ class FixedOffsetTimezone(datetime.tzinfo):
     compare equal if their offsets are equal.
     """
 
-    _name: Optional[str] = None
+    _name: _Optional[str] = None
     _offset = ZERO
 
-    _cache: Dict[Tuple[type, Any, Optional[str]],
-                 "FixedOffsetTimezone"] = {}
-    _cache_lock = threading.Lock()
+    _cache: _Dict[_Tuple[type, _Any, _Optional[str]],
+                  "FixedOffsetTimezone"] = {}
+    _cache_lock = _threading.Lock()
 
     def __new__(cls, offset: _Offset = None,
-                name: Optional[str] = None) -> "FixedOffsetTimezone":
+                name: _Optional[str] = None) -> "FixedOffsetTimezone":
         key = (cls, offset, name)
         try:
             return cls._cache[key]
@@ -56,12 +58,12 @@ class FixedOffsetTimezone(datetime.tzinfo):
             return cls._cache.setdefault(key, tz)
 
     def __init__(self, offset: _Offset = None,
-                 name: Optional[str] = None) -> None:
+                 name: _Optional[str] = None) -> None:
         # Cached instances are shared: __init__ must not change them.
         if "_offset" not in self.__dict__:
             self._setup(offset, name)
 
-    def _setup(self, offset: _Offset, name: Optional[str]) -> None:
+    def _setup(self, offset: _Offset, name: _Optional[str]) -> None:
         if offset is None:
             offset = ZERO
         elif not isinstance(offset, datetime.timedelta):
@@ -73,12 +75,12 @@ class FixedOffsetTimezone(datetime.tzinfo):
         return "psycopg2.tz.FixedOffsetTimezone(offset=%r, name=%r)" % (
             self._offset, self._name)
 
-    def __eq__(self, other: Any) -> Any:
+    def __eq__(self, other: _Any) -> _Any:
         if isinstance(other, FixedOffsetTimezone):
             return self._offset == other._offset
         return NotImplemented
 
-    def __ne__(self, other: Any) -> Any:
+    def __ne__(self, other: _Any) -> _Any:
         if isinstance(other, FixedOffsetTimezone):
             return self._offset != other._offset
         return NotImplemented
@@ -86,14 +88,14 @@ class FixedOffsetTimezone(datetime.tzinfo):
     def __hash__(self) -> int:
         return hash(self._offset)
 
-    def __getinitargs__(self) -> Tuple[datetime.timedelta, Optional[str]]:
+    def __getinitargs__(self) -> _Tuple[datetime.timedelta, _Optional[str]]:
         return self._offset, self._name
 
-    def utcoffset(self, dt: Optional[datetime.datetime]
+    def utcoffset(self, dt: _Optional[datetime.datetime]
                   ) -> datetime.timedelta:
         return self._offset
 
-    def tzname(self, dt: Optional[datetime.datetime]) -> str:
+    def tzname(self, dt: _Optional[datetime.datetime]) -> str:
         if self._name is not None:
             return self._name
         return self._offset_name()
@@ -110,7 +112,7 @@ class FixedOffsetTimezone(datetime.tzinfo):
             return "%s%02d:%02d" % (sign, hours, minutes)
         return "%s%02d" % (sign, hours)
 
-    def dst(self, dt: Optional[datetime.datetime]) -> datetime.timedelta:
+    def dst(self, dt: _Optional[datetime.datetime]) -> datetime.timedelta:
         return ZERO
 
 

@@ -142,61 +142,90 @@ adapt_datetime_quote(PyObject *obj, int type)
 #define TIME_IS_AWARE(o) (((PyDateTime_Time *)(o))->hastzinfo)
 #endif
 
+/* Write YYYY-MM-DD at out, return the end. */
+static char *
+write_ymd(char *out, int y, int m, int d)
+{
+    out = adapt_write_digits(out, (unsigned)y, 4);
+    *out++ = '-';
+    out = adapt_write_digits(out, (unsigned)m, 2);
+    *out++ = '-';
+    return adapt_write_digits(out, (unsigned)d, 2);
+}
+
+/* Write HH:MM:SS[.ffffff] (as isoformat() does) at out, return the end. */
+static char *
+write_hms(char *out, int h, int m, int s, int us)
+{
+    out = adapt_write_digits(out, (unsigned)h, 2);
+    *out++ = ':';
+    out = adapt_write_digits(out, (unsigned)m, 2);
+    *out++ = ':';
+    out = adapt_write_digits(out, (unsigned)s, 2);
+    if (us) {
+        *out++ = '.';
+        out = adapt_write_digits(out, (unsigned)us, 6);
+    }
+    return out;
+}
+
+/* buf + suffix as bytes */
+static PyObject *
+literal_with_suffix(char *buf, char *out, const char *suffix)
+{
+    size_t n = strlen(suffix);
+
+    memcpy(out, suffix, n);
+    return PyBytes_FromStringAndSize(buf, (out - buf) + (Py_ssize_t)n);
+}
+
 static PyObject *
 quote_exact_date(PyObject *obj)
 {
     char buf[48];
-    int n = snprintf(buf, sizeof(buf), "'%04d-%02d-%02d'::date",
-                     PyDateTime_GET_YEAR(obj), PyDateTime_GET_MONTH(obj),
-                     PyDateTime_GET_DAY(obj));
+    char *out = buf;
 
-    return literal_from_buf(buf, n, sizeof(buf));
-}
-
-/* HH:MM:SS[.ffffff], as isoformat() writes it */
-static int
-format_hms(char *buf, size_t size, int h, int m, int s, int us)
-{
-    if (us) {
-        return snprintf(buf, size, "%02d:%02d:%02d.%06d", h, m, s, us);
-    }
-    return snprintf(buf, size, "%02d:%02d:%02d", h, m, s);
+    *out++ = '\'';
+    out = write_ymd(out, PyDateTime_GET_YEAR(obj), PyDateTime_GET_MONTH(obj),
+                    PyDateTime_GET_DAY(obj));
+    return literal_with_suffix(buf, out, "'::date");
 }
 
 static PyObject *
 quote_exact_datetime(PyObject *obj)
 {
-    char hms[32], buf[80];
-    int n;
+    char buf[64];
+    char *out = buf;
 
     if (DATETIME_IS_AWARE(obj)) {
         return quote_isoformat(obj, "timestamptz");
     }
-    format_hms(hms, sizeof(hms), PyDateTime_DATE_GET_HOUR(obj),
-               PyDateTime_DATE_GET_MINUTE(obj),
-               PyDateTime_DATE_GET_SECOND(obj),
-               PyDateTime_DATE_GET_MICROSECOND(obj));
-    n = snprintf(buf, sizeof(buf), "'%04d-%02d-%02dT%s'::timestamp",
-                 PyDateTime_GET_YEAR(obj), PyDateTime_GET_MONTH(obj),
-                 PyDateTime_GET_DAY(obj), hms);
-    return literal_from_buf(buf, n, sizeof(buf));
+    *out++ = '\'';
+    out = write_ymd(out, PyDateTime_GET_YEAR(obj), PyDateTime_GET_MONTH(obj),
+                    PyDateTime_GET_DAY(obj));
+    *out++ = 'T';
+    out = write_hms(out, PyDateTime_DATE_GET_HOUR(obj),
+                    PyDateTime_DATE_GET_MINUTE(obj),
+                    PyDateTime_DATE_GET_SECOND(obj),
+                    PyDateTime_DATE_GET_MICROSECOND(obj));
+    return literal_with_suffix(buf, out, "'::timestamp");
 }
 
 static PyObject *
 quote_exact_time(PyObject *obj)
 {
-    char hms[32], buf[48];
-    int n;
+    char buf[48];
+    char *out = buf;
 
     if (TIME_IS_AWARE(obj)) {
         return quote_isoformat(obj, "timetz");
     }
-    format_hms(hms, sizeof(hms), PyDateTime_TIME_GET_HOUR(obj),
-               PyDateTime_TIME_GET_MINUTE(obj),
-               PyDateTime_TIME_GET_SECOND(obj),
-               PyDateTime_TIME_GET_MICROSECOND(obj));
-    n = snprintf(buf, sizeof(buf), "'%s'::time", hms);
-    return literal_from_buf(buf, n, sizeof(buf));
+    *out++ = '\'';
+    out = write_hms(out, PyDateTime_TIME_GET_HOUR(obj),
+                    PyDateTime_TIME_GET_MINUTE(obj),
+                    PyDateTime_TIME_GET_SECOND(obj),
+                    PyDateTime_TIME_GET_MICROSECOND(obj));
+    return literal_with_suffix(buf, out, "'::time");
 }
 
 PyObject *

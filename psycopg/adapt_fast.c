@@ -161,7 +161,7 @@ exit:
 }
 
 PyObject *
-microprotocol_getquoted(PyObject *obj, connectionObject *conn)
+adapt_getquoted_registered(PyObject *obj, connectionObject *conn)
 {
     PyTypeObject *type = Py_TYPE(obj);
     int i;
@@ -182,6 +182,17 @@ microprotocol_getquoted(PyObject *obj, connectionObject *conn)
         break;
     }
     return getquoted_generic(obj, conn);
+}
+
+PyObject *
+microprotocol_getquoted(PyObject *obj, connectionObject *conn)
+{
+    /* like psycopg2's query merging, None is always NULL in a query */
+    if (obj == Py_None) {
+        Py_INCREF(adapt_bytes_null);
+        return adapt_bytes_null;
+    }
+    return adapt_getquoted_registered(obj, conn);
 }
 
 /* ---- setup ---- */

@@ -117,6 +117,27 @@ PyObject *adapt_pydatetime_quote_exact(PyObject *obj);
 PyObject *adapt_join_bytes(const char *prefix, PyObject *parts,
                            const char *sep, const char *suffix);
 
+/* Write the decimal digits of v, zero padded to `width`, at out; return
+ * the position after the last digit.  (snprintf is slow on the hot path.) */
+static inline char *
+adapt_write_digits(char *out, unsigned long long v, int width)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width) {
+        tmp[n++] = '0';
+    }
+    while (n) {
+        *out++ = tmp[--n];
+    }
+    return out;
+}
+
 /* constant literals (immortal for the module's life) */
 extern PyObject *adapt_bytes_null;     /* b"NULL" */
 extern PyObject *adapt_bytes_true;     /* b"true" */
@@ -133,6 +154,10 @@ int adapt_register(PyObject *type, PyObject *adapter);
 
 /* Quote an object of an exact type whose default adapter is registered. */
 typedef PyObject *(*adapt_fast_fn)(PyObject *obj, connectionObject *conn);
+
+/* microprotocol_getquoted() honouring an adapter registered for None too
+ * (the query merging always sends None as NULL, SQL_IN items don't). */
+PyObject *adapt_getquoted_registered(PyObject *obj, connectionObject *conn);
 
 /* Add `type` to the fast paths of microprotocol_getquoted(): `fn` is used
  * while the registry holds, for `type`, the adapter registered now. */

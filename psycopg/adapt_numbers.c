@@ -6,7 +6,6 @@
 #include "adapt_internal.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 static PyObject *bytes_nan_float;       /* 'NaN'::float */
@@ -81,9 +80,16 @@ static PyObject *
 int_quote_small(long long v)
 {
     char buf[32];
-    int n = snprintf(buf, sizeof(buf), v < 0 ? " %lld" : "%lld", v);
+    char *out = buf;
+    unsigned long long u = (unsigned long long)v;
 
-    return PyBytes_FromStringAndSize(buf, n);
+    if (v < 0) {
+        *out++ = ' ';
+        *out++ = '-';
+        u = 0 - u;      /* also right for LLONG_MIN */
+    }
+    out = adapt_write_digits(out, u, 1);
+    return PyBytes_FromStringAndSize(buf, out - buf);
 }
 
 PyObject *

@@ -64,7 +64,7 @@ adapt_sqlin_quote(PyObject *seq, connectionObject *conn)
         goto exit;
     }
     for (i = 0; i < n; i++) {
-        PyObject *part = microprotocol_getquoted(
+        PyObject *part = adapt_getquoted_registered(
             PyTuple_GET_ITEM(items, i), conn);
         if (!part) {
             goto exit;

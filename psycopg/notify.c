@@ -95,8 +95,9 @@ notify_richcompare(notifyObject *self, PyObject *other, int op)
         rv = PyObject_RichCompare(mine, other, op);
     }
     else {
-        Py_INCREF(Py_NotImplemented);
-        rv = Py_NotImplemented;
+        /* psycopg2 answers False to any comparison with other types */
+        Py_INCREF(Py_False);
+        rv = Py_False;
     }
 exit:
     Py_XDECREF(mine);

@@ -227,9 +227,9 @@ with the `~psycopg2.Error.pgcode` attribute of an exception.
 """
 
 ''', GENERATED_NOTICE, '''
-from typing import Dict, Optional
+from typing import Dict as _Dict, Optional as _Optional
 
-_cache: Optional[Dict[str, str]] = None
+_cache: _Optional[_Dict[str, str]] = None
 
 
 def lookup(code: str) -> str:

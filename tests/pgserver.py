@@ -109,8 +109,12 @@ class PgServer:
                    "-l", self.logfile, "-w", "-t", "60", "start"])
 
     def stop(self, mode: str = "fast") -> None:
-        self._cmd([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir,
-                   "-m", mode, "-w", "stop"], check=False)
+        res = self._cmd([os.path.join(self.bindir, "pg_ctl"), "-D",
+                         self.datadir, "-m", mode, "-w", "-t", "30", "stop"],
+                        check=False)
+        if res.returncode != 0 and mode != "immediate" and self.is_running():
+            # e.g. a shutdown request that arrived during crash recovery
+            self.stop("immediate")
 
     def is_running(self) -> bool:
         """True if the server's postmaster is up."""

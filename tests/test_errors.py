@@ -350,7 +350,8 @@ def test_undefined_table(conn):
     e = excinfo.value
     assert isinstance(e, psycopg2.ProgrammingError)
     assert e.pgcode == "42P01" == errorcodes.UNDEFINED_TABLE
-    assert e.pgerror.startswith('ERROR:  relation "nosuchtable" does not exist')
+    assert e.pgerror.startswith(
+        'ERROR:  relation "nosuchtable" does not exist')
     assert str(e) == e.pgerror[len("ERROR:  "):]
     assert str(e) == (
         'relation "nosuchtable" does not exist\n'

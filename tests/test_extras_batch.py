@@ -185,7 +185,8 @@ def test_values_template(cur):
 
 def test_values_named_template(cur):
     execute_values(cur, "insert into tb (data, id) values %s",
-                   [{"id": 1, "data": "a", "extra": 0}, {"id": 2, "data": "b"}],
+                   [{"id": 1, "data": "a", "extra": 0},
+                    {"id": 2, "data": "b"}],
                    template="(%(data)s, %(id)s)")
     assert rows(cur) == [(1, "a"), (2, "b")]
 
@@ -194,8 +195,8 @@ def test_values_composable(cur):
     q = sql.SQL("insert into {} ({}) values %s").format(
         sql.Identifier("tb"),
         sql.SQL(", ").join(map(sql.Identifier, ["id", "data"])))
-    tmpl = sql.SQL("({}, {})").format(sql.Placeholder("i"),
-                                     sql.Placeholder("d"))
+    tmpl = sql.SQL("({}, {})").format(
+        sql.Placeholder("i"), sql.Placeholder("d"))
     execute_values(cur, q, [{"i": 1, "d": "a"}], template=tmpl)
     assert rows(cur) == [(1, "a")]
 

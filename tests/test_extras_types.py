@@ -4,7 +4,6 @@ hstore and composite types."""
 import ipaddress
 import uuid
 import warnings
-from collections import namedtuple
 
 import pytest
 
@@ -463,7 +462,8 @@ def test_composite_nested(conn, ccur):
     register_composite("h_comp.h_card", conn)
     hand = register_composite("h_comp.h_hand", conn)
     ccur.execute("""select (1, array[(1, 'x')::h_comp.h_card,
-        (2, 'y,z')::h_comp.h_card], (3, 'top')::h_comp.h_card)::h_comp.h_hand""")
+        (2, 'y,z')::h_comp.h_card], (3, 'top')::h_comp.h_card
+        )::h_comp.h_hand""")
     r = ccur.fetchone()[0]
     assert isinstance(r, hand.type)
     assert r.id == 1
@@ -593,7 +593,8 @@ def test_composite_manual_caster(conn, ccur):
                              array_oid=aoid)
     ext.register_type(caster.typecaster, conn)
     ext.register_type(caster.array_typecaster, conn)
-    ccur.execute("select (3, 'x')::h_comp.h_card, array[(4, 'y')::h_comp.h_card]")
+    ccur.execute("select (3, 'x')::h_comp.h_card, "
+                 "array[(4, 'y')::h_comp.h_card]")
     assert ccur.fetchone() == ((3, "x"), [(4, "y")])
 
 

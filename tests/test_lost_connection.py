@@ -8,6 +8,7 @@ The driver must raise OperationalError, mark the connection broken
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -247,6 +248,7 @@ def test_backend_killed(own_server, own_dsn, conn):
         check_still_works(conn)
     finally:
         lost.close()
+    wait_accepting(own_dsn)
 
 
 def test_connect_to_stopped_server(own_server, own_dsn):
@@ -270,6 +272,17 @@ def test_reconnect_after_restart(own_server, own_dsn):
             new.close()
     finally:
         old.close()
+
+
+def wait_accepting(dsn, attempts=600):
+    """Wait until the server accepts connections (after crash recovery)."""
+    for _ in range(attempts):
+        try:
+            psycopg2.connect(dsn).close()
+            return
+        except psycopg2.OperationalError:
+            time.sleep(0.1)
+    raise AssertionError("the server does not accept connections")
 
 
 def wait_active(dsn, pid, query_part):

@@ -227,6 +227,13 @@ def test_sql_in(conn):
 
 def test_none_adapter():
     assert ext.NoneAdapter(None).getquoted() == b"NULL"
+    assert type(ext.adapt(None)) is ext.NoneAdapter
+
+
+def test_default_adapters_are_the_extensions_classes():
+    # like psycopg2: the registered adapters are the documented classes
+    assert ext.adapters[(tuple, ext.ISQLQuote)] is ext.SQL_IN
+    assert ext.adapters[(type(None), ext.ISQLQuote)] is ext.NoneAdapter
 
 
 # ------------------------------------------------------------------

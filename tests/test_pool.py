@@ -1,5 +1,7 @@
 """Tests for psycopg2.pool against a real server."""
 
+import doctest
+import os
 import threading
 import time
 import uuid
@@ -324,3 +326,16 @@ def test_threaded_pool_key_per_thread(dsn):
             p.getconn()
     finally:
         p.closeall()
+
+
+def test_doc_page_examples(dsn):
+    path = os.path.join(os.path.dirname(__file__), "..", "doc", "pool.rst")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"dsn": dsn, "psycopg2": psycopg2}, "pool.rst", path, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    assert runner.tries > 10

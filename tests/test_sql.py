@@ -2,7 +2,9 @@
 literals and placeholders."""
 
 import datetime
+import doctest
 import io
+import os
 
 import pytest
 
@@ -100,7 +102,7 @@ def test_format_missing_args():
 
 
 def test_format_non_composable_rejected():
-    with pytest.raises(TypeError, match="Composed elements must be Composable"):
+    with pytest.raises(TypeError, match="elements must be Composable"):
         sql.SQL("select {}").format("x")
     with pytest.raises(TypeError):
         sql.SQL("select {x}").format(x=10)
@@ -276,7 +278,7 @@ def test_composed_from_list(conn):
 
 
 def test_composed_rejects_non_composable():
-    with pytest.raises(TypeError, match="Composed elements must be Composable"):
+    with pytest.raises(TypeError, match="elements must be Composable"):
         sql.Composed([sql.SQL("a"), "b"])
     with pytest.raises(TypeError):
         sql.Composed("ab")
@@ -417,3 +419,29 @@ def test_as_string_with_percent(conn, cur):
     cur.execute(sql.SQL("select {} || '%%', %s").format(
         sql.Literal("50")), (1,))
     assert cur.fetchone() == ("50%", 1)
+
+
+# --- documentation examples -------------------------------------------------
+
+def run_doctests(tests):
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    for test in tests:
+        runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    return runner.tries
+
+
+def test_doc_page_examples(conn):
+    path = os.path.join(os.path.dirname(__file__), "..", "doc", "sql.rst")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"conn": conn, "psycopg2": psycopg2}, "sql.rst", path, 0)
+    assert run_doctests([test]) > 10
+
+
+def test_docstring_examples(conn):
+    tests = doctest.DocTestFinder().find(
+        sql, globs={"conn": conn, "sql": sql, "psycopg2": psycopg2})
+    assert run_doctests(tests) > 5
