@@ -34,7 +34,8 @@ class Node:
 
     __slots__ = ("host", "port", "node_type", "cloud", "region", "zone",
                  "public_ip", "uuid", "is_rr", "placement", "connect_host",
-                 "addr", "count", "failed_at", "fail_reason", "listed")
+                 "addr", "resolved", "count", "failed_at", "fail_reason",
+                 "listed")
 
     def __init__(self, host: str, port: int):
         self.host = host
@@ -47,6 +48,9 @@ class Node:
         self.placement: Tuple[str, str, str] = ("", "", "")
         self.connect_host = host    # host or public_ip, as reached
         self.addr: Optional[str] = None     # resolved address, for names
+        # False while the name does not resolve: never chosen then (libpq
+        # would try to resolve it at every connect)
+        self.resolved = True
         self.count = 0              # open connections (and reservations)
         self.failed_at: Optional[float] = None  # time.monotonic()
         self.fail_reason = ""
@@ -187,6 +191,7 @@ class Cluster:
                                  and node.public_ip else node.host)
             addr, error = resolved.get(node.connect_host, (None, ""))
             node.addr = addr
+            node.resolved = not error
             if error:
                 node.mark_failed(error)
             elif node.fail_reason.startswith("could not resolve"):
@@ -231,7 +236,8 @@ class Cluster:
             best: List[Node] = []
             low = -1
             for node in self.nodes or ():
-                if node.failed_at is not None and now - node.failed_at < ttl:
+                if node.failed_at is not None and (
+                        now - node.failed_at < ttl or not node.resolved):
                     continue
                 if excluded and id(node) in excluded:
                     continue
@@ -262,7 +268,8 @@ class Cluster:
         now = time.monotonic()
         out = []
         for node in self.nodes or ():
-            if node.is_failed(now, props.failed_host_ttl):
+            if node.is_failed(now, props.failed_host_ttl) or (
+                    not node.resolved):
                 out.append("%s: skipped, failed %.1fs ago (%s)" % (
                     node.label, now - node.failed_at, node.fail_reason))
         return out

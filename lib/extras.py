@@ -44,6 +44,19 @@ logger = _logging.getLogger("psycopg2.extras")
 # Cursors returning rows as dictionaries
 # ---------------------------------------------------------------------------
 
+# a value never returned by a cursor: iteration ends on StopIteration
+_NO_MORE_ROWS = object()
+
+
+def _next_until_stop(cursor: Any) -> Iterator[Any]:
+    """Iterate over the rows of *cursor* by calling its C ``__next__``.
+
+    ``for row in cursor`` can't be used inside a cursor's own ``__iter__``:
+    it would call that ``__iter__`` again, recursively.
+    """
+    return iter(cursor.__next__, _NO_MORE_ROWS)
+
+
 class DictCursorBase(_cursor):
     """Base class of the cursors returning rows as mappings.
 
@@ -80,6 +93,48 @@ class DictCursorBase(_cursor):
         self._reset_index()
         return super().callproc(procname, vars)
 
+    # The fetch methods below make sure that _build_index() runs for the
+    # subclasses whose row factory relies on it: before fetching if the
+    # description is known, else (named cursors) right after the first
+    # fetch.  DictCursor and RealDictCursor build their index lazily and
+    # use the plain cursor methods instead.
+
+    def _index_if_needed(self) -> None:
+        if self._query_executed and self.description is not None:
+            self._build_index()
+
+    def fetchone(self) -> Any:
+        self._index_if_needed()
+        res = super().fetchone()
+        self._index_if_needed()
+        return res
+
+    def fetchmany(self, size: Optional[int] = None) -> List[Any]:
+        self._index_if_needed()
+        if size is None:
+            res = super().fetchmany()
+        else:
+            res = super().fetchmany(size)
+        self._index_if_needed()
+        return res
+
+    def fetchall(self) -> List[Any]:
+        self._index_if_needed()
+        res = super().fetchall()
+        self._index_if_needed()
+        return res
+
+    def __iter__(self) -> Iterator[Any]:
+        self._index_if_needed()
+        it = super().__iter__()
+        try:
+            first = next(it)
+        except StopIteration:
+            return
+        self._index_if_needed()
+        yield first
+        yield from _next_until_stop(it)
+
 
 class DictConnection(_connection):
     """A connection that uses `DictCursor` automatically."""
@@ -97,6 +152,11 @@ class DictCursor(DictCursorBase):
     rows of the last query.  For a named cursor it is available after the
     first fetch, when the cursor has its `description`.
     """
+
+    fetchone = _cursor.fetchone
+    fetchmany = _cursor.fetchmany
+    fetchall = _cursor.fetchall
+    __iter__ = _cursor.__iter__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["row_factory"] = DictRow
@@ -137,8 +197,8 @@ class DictRow(list):
 
     def __init__(self, cursor: DictCursor) -> None:
         self._index = cursor.index
-        # slots the cursor will fill with row[i] = value
-        self[:] = [None] * len(cursor.description)
+        # the slots that the cursor fills with row[i] = value
+        list.extend(self, [None] * len(cursor.description))
 
     def __getitem__(self, x: Any) -> Any:
         if not isinstance(x, (int, slice)):
@@ -203,6 +263,11 @@ class RealDictCursor(DictCursorBase):
     last column wins.  The `column_mapping` attribute lists the column
     names of the last query.
     """
+
+    fetchone = _cursor.fetchone
+    fetchmany = _cursor.fetchmany
+    fetchall = _cursor.fetchall
+    __iter__ = _cursor.__iter__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["row_factory"] = RealDictRow
@@ -364,7 +429,7 @@ class NamedTupleCursor(_cursor):
             return
         make = self._record()._make
         yield make(t)
-        for t in it:
+        for t in _next_until_stop(it):
             yield make(t)
 
 

@@ -297,8 +297,12 @@ def _refresh(cluster: Cluster, target: _lb_target.Target,
             except BaseException:
                 ctl.close()
                 raise
-            return _apply_refresh(cluster, target, props, rows, contact,
-                                  ctl, reusable, cursor_factory)
+            try:
+                return _apply_refresh(cluster, target, props, rows, contact,
+                                      ctl, reusable, cursor_factory)
+            except BaseException:
+                ctl.close()
+                raise
     finally:
         with cluster.lock:
             if cluster.refreshing == threading.get_ident():

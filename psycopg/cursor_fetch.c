@@ -137,32 +137,36 @@ cell_value(cursorObject *self, colCast *c, PGresult *res, int row, int col)
     return typecast_cast(c->caster, s, len, (PyObject *)self);
 }
 
+/* Build a row as a tuple, left untracked by the garbage collector.
+ *
+ * The collector needs to see only containers that can be part of a
+ * reference cycle: a tuple of ints, strings, dates... can't, and the
+ * collector itself would untrack it at its first pass.  Untracking at once
+ * spares the collector the traversal of big results.  When a value is a
+ * container (a list for an array, a memoryview for a bytea) *needs_track
+ * is set and the caller must track the tuple once it's done building (a
+ * fresh, untracked object can't be mistaken for garbage: it's only less
+ * visible to the collector for a while). */
 static PyObject *
-build_tuple_row(cursorObject *self, rowBuilder *rb, int row)
+build_tuple_row(cursorObject *self, rowBuilder *rb, int row, int *needs_track)
 {
     PGresult *res = self->pgres;
     PyObject *t, *v;
-    int i, atomic = 1;
+    int i, gc = 0;
 
     if (!(t = PyTuple_New(rb->nfields))) {
         return NULL;
     }
+    PyObject_GC_UnTrack(t);
     for (i = 0; i < rb->nfields; i++) {
         if (!(v = cell_value(self, &rb->cols[i], res, row, i))) {
             Py_DECREF(t);
             return NULL;
         }
-        if (atomic && PyObject_IS_GC(v)) {
-            atomic = 0;
-        }
+        gc |= PyType_IS_GC(Py_TYPE(v));
         PyTuple_SET_ITEM(t, i, v);
     }
-    /* A tuple of ints, strings, dates... can't be part of a reference
-     * cycle: untrack it now (the collector would do it at its first pass)
-     * so that big results don't make the collector scan them all. */
-    if (atomic) {
-        PyObject_GC_UnTrack(t);
-    }
+    *needs_track = gc;
     return t;
 }
 
@@ -192,35 +196,94 @@ build_factory_row(cursorObject *self, rowBuilder *rb, int row)
     return r;
 }
 
-static inline PyObject *
-build_row(cursorObject *self, rowBuilder *rb, int row)
-{
-    if (self->tuple_factory == NULL || self->tuple_factory == Py_None) {
-        return build_tuple_row(self, rb, row);
-    }
-    return build_factory_row(self, rb, row);
-}
-
 PyObject *
 curs_build_row(cursorObject *self, int row)
 {
     rowBuilder rb;
     PyObject *rv;
+    int track = 0;
 
     if (rowbuilder_init(&rb, self) < 0) {
         return NULL;
     }
-    rv = build_row(self, &rb, row);
+    if (self->tuple_factory == NULL || self->tuple_factory == Py_None) {
+        rv = build_tuple_row(self, &rb, row, &track);
+        if (rv != NULL && track) {
+            PyObject_GC_Track(rv);
+        }
+    }
+    else {
+        rv = build_factory_row(self, &rb, row);
+    }
     rowbuilder_clear(&rb);
     return rv;
+}
+
+/* Fill `list` with tuple rows.  The list and the tuples stay untracked
+ * while building (see build_tuple_row) and are tracked at the end when
+ * they need to be.  0 ok, -1 error. */
+static int
+fill_tuple_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
+                long start, long count)
+{
+    char *track = NULL;
+    PyObject *row;
+    long i;
+    int need, rv = -1;
+
+    int gcwas = count > 1000 ? PyGC_Disable() : 0;
+    PyObject_GC_UnTrack(list);
+    for (i = 0; i < count; i++) {
+        if (!(row = build_tuple_row(self, rb, (int)(start + i), &need))) {
+            goto exit;
+        }
+        PyList_SET_ITEM(list, i, row);
+        if (need) {
+            if (track == NULL && !(track = PyMem_Calloc(count, 1))) {
+                PyErr_NoMemory();
+                goto exit;
+            }
+            track[i] = 1;
+        }
+    }
+    rv = 0;
+
+exit:
+    if (track != NULL) {
+        for (i = 0; i < count; i++) {
+            if (track[i]) {
+                PyObject_GC_Track(PyList_GET_ITEM(list, i));
+            }
+        }
+        PyMem_Free(track);
+    }
+    PyObject_GC_Track(list);
+    if (gcwas) PyGC_Enable();
+    return rv;
+}
+
+static int
+fill_factory_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
+                  long start, long count)
+{
+    PyObject *row;
+    long i;
+
+    for (i = 0; i < count; i++) {
+        if (!(row = build_factory_row(self, rb, (int)(start + i)))) {
+            return -1;
+        }
+        PyList_SET_ITEM(list, i, row);
+    }
+    return 0;
 }
 
 PyObject *
 curs_build_rows(cursorObject *self, long start, long count)
 {
     rowBuilder rb;
-    PyObject *list = NULL, *row;
-    long i;
+    PyObject *list = NULL;
+    int r;
 
     if (rowbuilder_init(&rb, self) < 0) {
         return NULL;
@@ -228,12 +291,14 @@ curs_build_rows(cursorObject *self, long start, long count)
     if (!(list = PyList_New(count))) {
         goto exit;
     }
-    for (i = 0; i < count; i++) {
-        if (!(row = build_row(self, &rb, (int)(start + i)))) {
-            Py_CLEAR(list);
-            goto exit;
-        }
-        PyList_SET_ITEM(list, i, row);
+    if (self->tuple_factory == NULL || self->tuple_factory == Py_None) {
+        r = fill_tuple_rows(self, &rb, list, start, count);
+    }
+    else {
+        r = fill_factory_rows(self, &rb, list, start, count);
+    }
+    if (r < 0) {
+        Py_CLEAR(list);
     }
 
 exit:

@@ -87,6 +87,9 @@ parse_unit(const char **pp, const char *end, long long n, int sign,
         (*pp)++;
     }
     wlen = *pp - word;
+    if (wlen == 0 && n == 0 && usecs == 0) {
+        return 0;       /* "@ 0": the zero interval, verbose style */
+    }
     for (i = 0; units[i].word != NULL; i++) {
         if (strlen(units[i].word) == wlen
                 && memcmp(units[i].word, word, wlen) == 0) {

@@ -87,12 +87,14 @@ def run_demo(cluster: YBCluster) -> None:
             dsn = "%s %s application_name=%s" % (seed, settings, app)
             for _ in range(n):
                 held.append(psycopg2.connect(dsn))
-            column = "%d:%s" % (number, title.split()[0])
+            column = "set %d" % number
             columns.append(column)
             counts[column] = cluster.connection_counts(application_name=app)
             print("set %d: %d connections with %s" % (number, n, title))
         print("\nwhere each set went (server-side counts, "
-              "pg_stat_activity):\n")
+              "pg_stat_activity):")
+        print("(each connection goes to the eligible node with the fewest "
+              "connections\n of this process, all sets together)\n")
         print_table(cluster, columns, counts)
         print("\nbalancer's view (psycopg2.loadbalance.cluster_state()):")
         for key, state in loadbalance.cluster_state().items():

@@ -488,10 +488,12 @@ class YBCluster:
         else:
             for node in self.nodes.values():
                 shutil.rmtree(node.datadir, ignore_errors=True)
-            try:
-                os.unlink(self.state_file)
-            except OSError:
-                pass
+            for path, remove in ((self.state_file, os.unlink),
+                                 (self.basedir, os.rmdir)):
+                try:
+                    remove(path)
+                except OSError:     # not there, or not empty: keep it
+                    pass
         self.nodes.clear()
 
     # -- inspection ---------------------------------------------------------

@@ -441,6 +441,35 @@ def test_namedtupleconnection(dsn):
         conn.close()
 
 
+# --- all the row factories -------------------------------------------------
+
+@pytest.mark.parametrize("factory", [DictCursor, RealDictCursor,
+                                     NamedTupleCursor])
+@pytest.mark.parametrize("name", [None, "bigiter"])
+def test_iterate_many_rows(conn, factory, name):
+    # more rows than the recursion limit: iteration must not recurse
+    if name:
+        cur = conn.cursor(name, cursor_factory=factory)
+    else:
+        cur = conn.cursor(cursor_factory=factory)
+    cur.execute("select x as n from generate_series(1, 5000) x")
+    total = 0
+    for row in cur:
+        total += row.n if factory is NamedTupleCursor else row["n"]
+    assert total == sum(range(1, 5001))
+
+
+@pytest.mark.parametrize("factory", [DictCursor, RealDictCursor,
+                                     NamedTupleCursor])
+def test_fetch_after_iteration_stopped(conn, factory):
+    cur = conn.cursor(cursor_factory=factory)
+    cur.execute("select x as n from generate_series(1, 3) x")
+    it = iter(cur)
+    next(it)
+    assert len(cur.fetchall()) == 2
+    assert list(it) == []
+
+
 # --- Logging --------------------------------------------------------------
 
 @pytest.fixture

@@ -433,6 +433,18 @@ def test_interval_overflow(conn):
         cur.fetchone()
 
 
+@pytest.mark.parametrize("value", [
+    "1 year 2 mons -3 days 04:05:06.5", "-00:00:00.5", "1 day ago",
+    "-1 year -2 mons +3 days -04:05:06.5", "0", "100000000 hours"])
+def test_interval_verbose_style(conn, value):
+    cur = conn.cursor()
+    cur.execute("select %s::interval", (value,))
+    want = cur.fetchone()[0]
+    cur.execute("set intervalstyle to postgres_verbose")
+    cur.execute("select %s::interval", (value,))
+    assert_same(cur.fetchone()[0], want)
+
+
 def test_interval_iso_style_not_supported(conn):
     cur = conn.cursor()
     cur.execute("set intervalstyle to iso_8601")
