@@ -219,6 +219,34 @@ curs_build_row(cursorObject *self, int row)
     return rv;
 }
 
+/* Big results: keep the collector off while building the rows.  Values
+ * such as memoryviews (bytea) are containers, and the tuples holding them
+ * must be tracked: while a big list of them grows, the collections
+ * triggered by the allocations would traverse all of them over and over
+ * (most of the fetch time).  The collector runs again right after. */
+#define GC_SUSPEND_MIN_ROWS 1000
+
+static int
+suspend_gc(long count)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+    if (count >= GC_SUSPEND_MIN_ROWS) {
+        return PyGC_Disable();
+    }
+#endif
+    return 0;
+}
+
+static void
+resume_gc(int was_enabled)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+    if (was_enabled) {
+        PyGC_Enable();
+    }
+#endif
+}
+
 /* Fill `list` with tuple rows.  The list and the tuples stay untracked
  * while building (see build_tuple_row) and are tracked at the end when
  * they need to be.  0 ok, -1 error. */
@@ -231,7 +259,8 @@ fill_tuple_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
     long i;
     int need, rv = -1;
 
-    int gcwas = count > 1000 ? PyGC_Disable() : 0;
+    int gc_was_enabled = suspend_gc(count);
+
     PyObject_GC_UnTrack(list);
     for (i = 0; i < count; i++) {
         if (!(row = build_tuple_row(self, rb, (int)(start + i), &need))) {
@@ -258,7 +287,7 @@ exit:
         PyMem_Free(track);
     }
     PyObject_GC_Track(list);
-    if (gcwas) PyGC_Enable();
+    resume_gc(gc_was_enabled);
     return rv;
 }
 

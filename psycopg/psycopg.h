@@ -264,6 +264,16 @@ int notify_setup(PyObject *module);
 extern PyTypeObject xidType;
 int xid_setup(PyObject *module);
 
+/* lobject_*.c: large objects.  The extensions.lobject type (added to the
+ * module by lobject_setup) and connection.lobject(oid=0, mode='',
+ * new_oid=0, new_file=None, lobject_factory=None), listed in the
+ * connection's methods with conn_lobject_doc. */
+extern PyTypeObject lobjectType;
+int lobject_setup(PyObject *module);
+PyObject *conn_lobject_method(connectionObject *self, PyObject *args,
+                              PyObject *kwargs);
+extern const char conn_lobject_doc[];
+
 /* ------------------------------------------------------------------ */
 /* cursor                                                             */
 

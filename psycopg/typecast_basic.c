@@ -42,11 +42,11 @@ typecast_INTEGER_cast(const char *s, Py_ssize_t len, PyObject *curs)
         return parse_int_slow(s, len);
     }
     for (; p < end; p++) {
-        unsigned int digit = (unsigned char)*p - '0';
-        if (digit > 9) {
+        unsigned int dv = (unsigned int)((unsigned char)*p - '0');
+        if (dv > 9) {
             return parse_int_slow(s, len);
         }
-        value = value * 10 + digit;
+        value = value * 10 + dv;
     }
     return PyLong_FromLongLong(negative ? -value : value);
 }

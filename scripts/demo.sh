@@ -32,16 +32,19 @@ as_root() {
     fi
 }
 
+has_initdb() {
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
+        command -v initdb >/dev/null 2>&1
+}
+
 install_system_packages() {
-    local missing=() pkg
-    if command -v dpkg >/dev/null 2>&1; then
-        for pkg in libpq-dev postgresql postgresql-client build-essential; do
-            dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-        done
-    else
-        command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)
-        command -v cc >/dev/null 2>&1 || missing+=(build-essential)
-    fi
+    # what the demo needs, checked by program (package names only to
+    # install what is missing)
+    local missing=()
+    command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)
+    has_initdb || missing+=(postgresql)
+    command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+    command -v cc >/dev/null 2>&1 || missing+=(build-essential)
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         missing+=(python3 python3-dev python3-venv)
         PYTHON=python3
@@ -60,9 +63,7 @@ os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null ||
         as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
     command -v psql >/dev/null 2>&1 || die "psql not found"
-    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
-        command -v initdb >/dev/null 2>&1 ||
-        die "PostgreSQL server programs (initdb) not found"
+    has_initdb || die "PostgreSQL server programs (initdb) not found"
 }
 
 install_package() {
