@@ -543,28 +543,203 @@ class MinTimeLoggingCursor(LoggingCursor):
 
 
 # ---------------------------------------------------------------------------
-# Replication -- PLACEHOLDER
+# Replication
 #
-# The replication objects (LogicalReplicationConnection,
-# PhysicalReplicationConnection, ReplicationCursor, ReplicationMessage,
-# StopReplication and the REPLICATION_* constants) are implemented in the C
-# extension by a separate work item.  Until psycopg2._psycopg provides them
-# they are simply missing from this module; each one is re-exported here as
-# soon as the extension defines it.  Nothing is stubbed.
+# The protocol (ReplicationConnection, ReplicationCursor.start_replication_
+# expert(), consume_stream(), read_message(), send_feedback(),
+# ReplicationMessage) is in the C extension; the slot commands and the
+# START_REPLICATION command builder are here, as in psycopg2.
 # ---------------------------------------------------------------------------
 
-for _name in ("REPLICATION_PHYSICAL", "REPLICATION_LOGICAL",
-              "LogicalReplicationConnection", "PhysicalReplicationConnection",
-              "ReplicationCursor", "ReplicationMessage", "StopReplication"):
-    if hasattr(_psycopg, _name):
-        globals()[_name] = getattr(_psycopg, _name)
-del _name
+REPLICATION_PHYSICAL = _psycopg.REPLICATION_PHYSICAL
+REPLICATION_LOGICAL = _psycopg.REPLICATION_LOGICAL
 
-# psycopg2's private names of the C base classes
+
+class StopReplication(Exception):
+    """Raise it from the *consume* callable to leave
+    `ReplicationCursor.consume_stream()`.
+
+    Subclass of `Exception`, not of `psycopg2.Error`: stopping the stream is
+    not an error.  `!consume_stream()` lets it propagate to its caller.
+    """
+
+
+def _lsn_text(lsn: Any) -> str:
+    """The text form ``XXX/XXXXXXXX`` of an LSN given as int or as text."""
+    if isinstance(lsn, str):
+        parts = lsn.split("/")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            high, low = int(parts[0], 16), int(parts[1], 16)
+            if not (0 <= high <= 0xFFFFFFFF and 0 <= low <= 0xFFFFFFFF):
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                "invalid LSN: %r, expected two hexadecimal numbers such as "
+                "'16/B374D848'" % lsn) from None
+    elif isinstance(lsn, int) and not isinstance(lsn, bool):
+        if not 0 <= lsn <= 0xFFFFFFFFFFFFFFFF:
+            raise ValueError("invalid LSN: %d, out of range" % lsn)
+        high, low = lsn >> 32, lsn & 0xFFFFFFFF
+    else:
+        raise TypeError(
+            "start_lsn must be an int or a 'XXX/XXX' string, not %s"
+            % type(lsn).__name__)
+    return "%X/%08X" % (high, low)
+
+
+# The C types exist once the extension registers them at import
+# (replication_setup() in the module initialisation).
 if hasattr(_psycopg, "ReplicationConnection"):
     _replicationConnection = _psycopg.ReplicationConnection
-if hasattr(_psycopg, "ReplicationCursor"):
     _replicationCursor = _psycopg.ReplicationCursor
+    ReplicationMessage = _psycopg.ReplicationMessage
+
+    class LogicalReplicationConnection(_replicationConnection):
+        """A connection for logical replication (``replication=database``).
+
+        Pass it as *connection_factory* to `psycopg2.connect()`; its
+        cursors are `ReplicationCursor`.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["replication_type"] = REPLICATION_LOGICAL
+            super().__init__(*args, **kwargs)
+
+    class PhysicalReplicationConnection(_replicationConnection):
+        """A connection for physical replication (``replication=true``).
+
+        Pass it as *connection_factory* to `psycopg2.connect()`; its
+        cursors are `ReplicationCursor`.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["replication_type"] = REPLICATION_PHYSICAL
+            super().__init__(*args, **kwargs)
+
+    class ReplicationCursor(_replicationCursor):
+        """A cursor used for communication on replication connections."""
+
+        def _slot_type(self, slot_type: Optional[int]) -> int:
+            if slot_type is None:
+                return self.connection.replication_type
+            return slot_type
+
+        def create_replication_slot(self, slot_name: str,
+                                    slot_type: Optional[int] = None,
+                                    output_plugin: Optional[str] = None
+                                    ) -> None:
+            """Create streaming replication slot.
+
+            :param slot_name: name of the slot to create.
+            :param slot_type: `REPLICATION_LOGICAL` or
+                `REPLICATION_PHYSICAL`; by default the type of the
+                connection.
+            :param output_plugin: the logical decoding output plugin of the
+                slot: required for logical slots, refused for physical ones.
+
+            The slot description returned by the server (slot_name,
+            consistent_point, snapshot_name, output_plugin) can be fetched
+            from the cursor.
+            """
+            slot_type = self._slot_type(slot_type)
+            command = "CREATE_REPLICATION_SLOT %s " % quote_ident(
+                slot_name, self)
+            if slot_type == REPLICATION_LOGICAL:
+                if output_plugin is None:
+                    raise psycopg2.ProgrammingError(
+                        "output plugin name is required to create "
+                        "logical replication slot")
+                command += "LOGICAL %s" % quote_ident(output_plugin, self)
+            elif slot_type == REPLICATION_PHYSICAL:
+                if output_plugin is not None:
+                    raise psycopg2.ProgrammingError(
+                        "cannot specify output plugin name when creating "
+                        "physical replication slot")
+                command += "PHYSICAL"
+            else:
+                raise psycopg2.ProgrammingError(
+                    "unrecognized replication type: %r" % (slot_type,))
+            logger.debug("creating replication slot: %s", command)
+            self.execute(command)
+
+        def drop_replication_slot(self, slot_name: str) -> None:
+            """Drop streaming replication slot."""
+            command = "DROP_REPLICATION_SLOT %s" % quote_ident(
+                slot_name, self)
+            logger.debug("dropping replication slot: %s", command)
+            self.execute(command)
+
+        def start_replication(
+                self, slot_name: Optional[str] = None,
+                slot_type: Optional[int] = None, start_lsn: Any = 0,
+                timeline: int = 0, options: Optional[Dict[str, Any]] = None,
+                decode: bool = False, status_interval: float = 10) -> None:
+            """Start replication stream.
+
+            :param slot_name: the replication slot: required for logical
+                replication, optional for physical replication.
+            :param slot_type: `REPLICATION_LOGICAL` or
+                `REPLICATION_PHYSICAL`; by default the type of the
+                connection.
+            :param start_lsn: the LSN to start from, as an int or as a
+                ``'XXX/XXX'`` string; 0 lets the server choose (where the
+                slot's client confirmed, or the oldest available).
+            :param timeline: the WAL timeline to stream (physical only).
+            :param options: a dict of options for the logical decoding
+                output plugin (logical only).
+            :param decode: deliver the payloads as `!str`, decoded from the
+                connection encoding, rather than as `!bytes`.
+            :param status_interval: seconds between the status updates sent
+                automatically to the server.
+
+            Then read the stream with `consume_stream()` or
+            `read_message()`.
+            """
+            slot_type = self._slot_type(slot_type)
+            command = "START_REPLICATION "
+            if slot_type == REPLICATION_LOGICAL:
+                if not slot_name:
+                    raise psycopg2.ProgrammingError(
+                        "slot name is required for logical replication")
+                command += "SLOT %s LOGICAL " % quote_ident(slot_name, self)
+            elif slot_type == REPLICATION_PHYSICAL:
+                # "PHYSICAL" is optional and the slot too
+                if slot_name:
+                    command += "SLOT %s " % quote_ident(slot_name, self)
+            else:
+                raise psycopg2.ProgrammingError(
+                    "unrecognized replication type: %r" % (slot_type,))
+
+            command += _lsn_text(start_lsn)
+
+            if timeline != 0:
+                if slot_type == REPLICATION_LOGICAL:
+                    raise psycopg2.ProgrammingError(
+                        "cannot specify timeline for logical replication")
+                command += " TIMELINE %d" % timeline
+
+            if options:
+                if slot_type == REPLICATION_PHYSICAL:
+                    raise psycopg2.ProgrammingError(
+                        "cannot specify output plugin options for physical "
+                        "replication")
+                from psycopg2 import sql as _sql
+                command += " (%s)" % ", ".join(
+                    "%s %s" % (quote_ident(k, self),
+                               _sql.Literal(str(v)).as_string(self))
+                    for k, v in options.items())
+
+            logger.debug("starting replication: %s", command)
+            self.start_replication_expert(
+                command, decode=decode, status_interval=status_interval)
+
+        # allows replication cursors to be used in select.select() directly
+        def fileno(self) -> int:
+            """The file descriptor of the connection's socket, so that the
+            cursor can be passed to `select.select()` or `selectors`."""
+            return self.connection.fileno()
 
 
 # ---------------------------------------------------------------------------

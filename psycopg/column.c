@@ -89,6 +89,14 @@ column_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+/* A new Column with every field None, without going through __init__
+ * (used for cursor.description). */
+columnObject *
+column_create(void)
+{
+    return (columnObject *)column_new(&columnType, NULL, NULL);
+}
+
 static int
 column_traverse(columnObject *self, visitproc visit, void *arg)
 {

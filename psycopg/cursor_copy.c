@@ -12,6 +12,9 @@
 /* Read/written per libpq call when moving data out. */
 #define COPY_OUT_BATCH (64 * 1024)
 
+/* Largest piece of data given to PQputCopyData at once. */
+#define COPY_IN_MAX_PIECE (1 << 30)
+
 /* io.TextIOBase: files of this class get str, the others bytes */
 static PyObject *text_io_base;
 
@@ -127,6 +130,26 @@ copy_in_read(cursorObject *self)
     return rv;
 }
 
+/* Send a block of data to libpq, in pieces that fit its int sizes.
+ * 1 ok, 0 on a libpq failure. */
+static int
+copy_in_send(connectionObject *conn, PyObject *data)
+{
+    const char *buf = PyBytes_AS_STRING(data);
+    Py_ssize_t left = PyBytes_GET_SIZE(data);
+    int ok = 1;
+
+    CONN_LOCK_BEGIN(conn);
+    while (ok && left > 0) {
+        int n = left > COPY_IN_MAX_PIECE ? COPY_IN_MAX_PIECE : (int)left;
+        ok = PQputCopyData(conn->pgconn, buf, n) == 1;
+        buf += n;
+        left -= n;
+    }
+    CONN_LOCK_END(conn);
+    return ok;
+}
+
 /* Send the file's content; on a file error end the COPY with a message so
  * that the server aborts it.  Returns the final result or NULL. */
 static PGresult *
@@ -149,10 +172,7 @@ copy_in(cursorObject *self)
             Py_DECREF(data);
             break;
         }
-        CONN_LOCK_BEGIN(conn);
-        ok = PQputCopyData(conn->pgconn, PyBytes_AS_STRING(data),
-                           (int)PyBytes_GET_SIZE(data)) == 1;
-        CONN_LOCK_END(conn);
+        ok = copy_in_send(conn, data);
         Py_DECREF(data);
         if (!ok) {
             break;
@@ -389,6 +409,13 @@ check_can_copy(cursorObject *self, const char *method)
     if (self->name != NULL) {
         PyErr_Format(ProgrammingError,
                      "%s cannot be used with a named cursor", method);
+        return -1;
+    }
+    /* the COPY protocol blocks: not possible with a wait callback */
+    if (psyco_wait_callback != NULL) {
+        PyErr_Format(ProgrammingError,
+                     "%s cannot be used with an asynchronous callback.",
+                     method);
         return -1;
     }
     if (text_io_base == NULL) {

@@ -68,8 +68,7 @@ describe_column(cursorObject *self, PGresult *res, int i)
     columnObject *col;
     const char *name = PQfname(res, i);
 
-    col = (columnObject *)PyObject_CallNoArgs((PyObject *)&columnType);
-    if (col == NULL) {
+    if (!(col = column_create())) {
         return NULL;
     }
     if (set_field(&col->name,

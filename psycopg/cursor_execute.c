@@ -353,8 +353,10 @@ curs_executemany(cursorObject *self, PyObject *args, PyObject *kwargs)
         goto exit;
     }
     /* In a transaction the statements can be pipelined: an error aborts
-     * the transaction anyway, so the statements after it don't run. */
-    if (!self->conn->autocommit && pipeline_query_is_eligible(bquery)) {
+     * the transaction anyway, so the statements after it don't run.  Not
+     * in green mode: the pipeline uses blocking libpq calls. */
+    if (!self->conn->autocommit && psyco_wait_callback == NULL
+            && pipeline_query_is_eligible(bquery)) {
         rv = pipeline_executemany(self, &tpl, iter);
     }
     else {

@@ -341,11 +341,14 @@ exit:
 static int
 check_can_fetch(cursorObject *self, const char *method)
 {
-    if (curs_check_open(self) < 0
-            || curs_check_async_idle(self, method) < 0) {
+    if (curs_check_open(self) < 0) {
         return -1;
     }
-    if (self->name != NULL && curs_check_mark(self) < 0) {
+    /* a client-side cursor whose async query is running simply has no
+     * result yet ("no results to fetch", as psycopg2 says); a named one
+     * would send a query */
+    if (self->name != NULL && (curs_check_async_idle(self, method) < 0
+                               || curs_check_mark(self) < 0)) {
         return -1;
     }
     return 0;

@@ -175,6 +175,9 @@ PyObject *curs_copy_expert(cursorObject *self, PyObject *args,
 /* ------------------------------------------------------------------ */
 /* cursor_describe.c                                                  */
 
+/* column.c: a Column with all the fields None.  New reference or NULL. */
+columnObject *column_create(void);
+
 /* Build the description tuple (of Column) for a result.  New reference or
  * NULL. */
 PyObject *curs_describe(cursorObject *self, PGresult *res);

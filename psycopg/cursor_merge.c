@@ -152,6 +152,12 @@ named_slot(parseState *st, cursorObject *self, const char *s, Py_ssize_t len)
     PyObject *name = NULL, *slot = NULL;
     Py_ssize_t rv = -1;
 
+    if (st->name_slots == NULL) {
+        /* created on the first named placeholder only */
+        if (!(st->name_slots = PyDict_New()) || !(st->names = PyList_New(0))) {
+            goto exit;
+        }
+    }
     if (!(name = conn_decode(self->conn, s, len))) {
         goto exit;
     }
@@ -241,9 +247,6 @@ qtemplate_parse(queryTemplate *tpl, cursorObject *self, PyObject *query)
     memset(tpl, 0, sizeof(*tpl));
     Py_INCREF(query);
     tpl->query = query;
-    if (!(st.name_slots = PyDict_New()) || !(st.names = PyList_New(0))) {
-        goto exit;
-    }
     while (i < len) {
         const char *pc = memchr(q + i, '%', len - i);
         if (pc == NULL) {
@@ -256,7 +259,7 @@ qtemplate_parse(queryTemplate *tpl, cursorObject *self, PyObject *query)
     if (add_part(&st, lit_start, len - lit_start, -1, 0) < 0) {
         goto exit;
     }
-    if (PyList_GET_SIZE(st.names) > 0) {
+    if (st.names != NULL && PyList_GET_SIZE(st.names) > 0) {
         tpl->nslots = PyList_GET_SIZE(st.names);
         if (!(tpl->names = PyList_AsTuple(st.names))) {
             goto exit;

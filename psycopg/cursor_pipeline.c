@@ -264,14 +264,12 @@ chunk_read_results(PGconn *pg, pipeChunk *ch)
             return;
         }
     }
-    if (ch->sent == ch->nqueries) {
-        res = PQgetResult(pg);
-        if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-            ch->failed = 1;
-        }
-        if (res != NULL) {
-            PQclear(res);
-        }
+    res = PQgetResult(pg);
+    if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+        ch->failed = 1;
+    }
+    if (res != NULL) {
+        PQclear(res);
     }
 }
 
@@ -294,11 +292,15 @@ chunk_run(PGconn *pg, pipeChunk *ch)
         }
         ch->sent++;
     }
-    if (!ch->failed && !PQpipelineSync(pg)) {
-        ch->failed = 1;
-    }
-    if (!ch->failed) {
-        chunk_read_results(pg, ch);
+    /* even after a failed send, sync and read what was sent, so that the
+     * connection leaves pipeline mode clean if it's still alive */
+    if (ch->sent > 0 || !ch->failed) {
+        if (PQpipelineSync(pg)) {
+            chunk_read_results(pg, ch);
+        }
+        else {
+            ch->failed = 1;
+        }
     }
     if (!PQexitPipelineMode(pg)) {
         ch->failed = 1;

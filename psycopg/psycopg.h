@@ -440,6 +440,10 @@ int connection_setup(PyObject *module);     /* connection_type.c */
 int conninfo_setup(PyObject *module);       /* conninfo.c */
 int cursor_setup(PyObject *module);         /* cursor_type.c */
 int column_setup(PyObject *module);         /* column.c */
+int replication_setup(PyObject *module);    /* replication_connection.c:
+                                               ReplicationConnection,
+                                               ReplicationCursor,
+                                               ReplicationMessage */
 
 /* Column type (column.c) */
 extern PyTypeObject columnType;

@@ -803,6 +803,10 @@ def test_memory_text_and_errors(conn, oid):
             conn.lobject(oid, "bad")
         except ValueError:
             pass
+        try:
+            conn.lobject(7777777)
+        except OperationalError:
+            pass
         conn.rollback()
 
     assert_flat(work, 500)
