@@ -348,6 +348,10 @@ curs_cast(cursorObject *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO", kwlist, &oid, &s)) {
         return NULL;
     }
+    if (self->conn == NULL) {
+        PyErr_SetString(InterfaceError, "cursor not initialized");
+        return NULL;
+    }
     caster = psyco_default_cast;
     if (PyLong_Check(oid)) {
         unsigned long v = PyLong_AsUnsignedLong(oid);
@@ -412,6 +416,9 @@ curs_get_name(cursorObject *self, void *closure)
 {
     if (self->name == NULL) {
         Py_RETURN_NONE;
+    }
+    if (self->conn == NULL) {
+        return PyUnicode_DecodeUTF8(self->name, strlen(self->name), "replace");
     }
     return conn_decode(self->conn, self->name, strlen(self->name));
 }
