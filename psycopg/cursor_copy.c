@@ -150,70 +150,104 @@ copy_in_send(connectionObject *conn, PyObject *data)
     return ok;
 }
 
-/* Send the file's content; on a file error end the COPY with a message so
- * that the server aborts it.  Returns the final result or NULL. */
-static PGresult *
-copy_in(cursorObject *self)
+/* Take the pending exception as a normalized value (with its traceback),
+ * to be raised again or chained later.  New reference. */
+static PyObject *
+fetch_exception_value(void)
 {
-    connectionObject *conn = self->conn;
-    PyObject *data, *etype = NULL, *evalue = NULL, *etb = NULL;
-    PGresult *res = NULL;
-    char *errmsg = NULL;
+    PyObject *etype, *evalue, *etb;
+
+    PyErr_Fetch(&etype, &evalue, &etb);
+    PyErr_NormalizeException(&etype, &evalue, &etb);
+    if (evalue != NULL && etb != NULL) {
+        PyException_SetTraceback(evalue, etb);
+    }
+    Py_XDECREF(etype);
+    Py_XDECREF(etb);
+    return evalue;
+}
+
+/* Send the file's content.  On a file error *errmsg describes it (for
+ * PQputCopyEnd) and *cause gets the exception.  1 ok, 0 libpq failure. */
+static int
+copy_in_data(cursorObject *self, char **errmsg, PyObject **cause)
+{
+    PyObject *data;
     int ok = 1;
 
     for (;;) {
         if (!(data = copy_in_read(self))) {
-            errmsg = exception_message("error in .read() call");
-            PyErr_Fetch(&etype, &evalue, &etb);
-            PyErr_NormalizeException(&etype, &evalue, &etb);
+            *errmsg = exception_message("error in .read() call");
+            *cause = fetch_exception_value();
             break;
         }
-        if (PyBytes_GET_SIZE(data) == 0) {
+        if (PyBytes_GET_SIZE(data) == 0) {      /* end of file */
             Py_DECREF(data);
             break;
         }
-        ok = copy_in_send(conn, data);
+        ok = copy_in_send(self->conn, data);
         Py_DECREF(data);
         if (!ok) {
             break;
         }
     }
+    return ok;
+}
+
+/* End the COPY (aborting it with errmsg if not NULL) and get its final
+ * result; *ok becomes 0 on a libpq failure. */
+static PGresult *
+copy_in_end(connectionObject *conn, const char *errmsg, int *ok)
+{
+    PGresult *res;
+
     CONN_LOCK_BEGIN(conn);
-    if (PQputCopyEnd(conn->pgconn, errmsg ? errmsg
-                     : (etype ? "error in .read() call" : NULL)) != 1) {
-        ok = 0;
+    if (PQputCopyEnd(conn->pgconn, errmsg) != 1) {
+        *ok = 0;
     }
     res = copy_collect_result(conn->pgconn);
     CONN_LOCK_END(conn);
-    free(errmsg);
     conn_process_notices(conn);
-
-    if (res == NULL || !ok) {
-        if (res != NULL) {
-            PQclear(res);
-        }
-        Py_XDECREF(etype);
-        Py_XDECREF(etb);
-        conn_check_broken(conn);
-        pq_raise(conn, self, NULL);
-        Py_XDECREF(evalue);
-        return NULL;
-    }
-    if (etype != NULL) {
-        Py_DECREF(etype);
-        Py_XDECREF(etb);
-        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-            /* unlikely: the server ignored the failure; report it */
-            PyErr_SetObject((PyObject *)Py_TYPE(evalue), evalue);
-            Py_DECREF(evalue);
-        }
-        else {
-            raise_with_cause(self, res, evalue);
-        }
-        PQclear(res);
-        return NULL;
-    }
     return res;
+}
+
+/* Send the file's content, then end the COPY: aborted when the file
+ * failed, so that the server drops what it got.  Returns the final result,
+ * or NULL with an exception set: for a file error the server's error,
+ * caused by the file's exception, as psycopg2 reports it. */
+static PGresult *
+copy_in(cursorObject *self)
+{
+    PyObject *cause = NULL;
+    PGresult *res = NULL, *rv = NULL;
+    char *errmsg = NULL;
+    int ok;
+
+    ok = copy_in_data(self, &errmsg, &cause);
+    res = copy_in_end(self->conn, cause == NULL ? NULL
+                      : (errmsg ? errmsg : "error in .read() call"), &ok);
+    if (res == NULL || !ok) {
+        conn_check_broken(self->conn);
+        pq_raise(self->conn, self, NULL);
+    }
+    else if (cause != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        /* unlikely: the server ignored the failure; report it anyway */
+        PyErr_SetObject((PyObject *)Py_TYPE(cause), cause);
+    }
+    else if (cause != NULL) {
+        raise_with_cause(self, res, cause);     /* steals cause */
+        cause = NULL;
+    }
+    else {
+        rv = res;
+        res = NULL;
+    }
+    if (res != NULL) {
+        PQclear(res);
+    }
+    free(errmsg);
+    Py_XDECREF(cause);
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */
@@ -224,7 +258,8 @@ typedef struct {
     size_t len;
     size_t size;
     int done;       /* end of the COPY data */
-    int failed;     /* libpq error */
+    int failed;     /* libpq error, or out of memory */
+    int nomem;      /* out of memory */
 } copyBatch;
 
 static int
@@ -261,7 +296,7 @@ batch_fill(PGconn *pg, copyBatch *b)
             int err = batch_append(b, buf, (size_t)n);
             PQfreemem(buf);
             if (err < 0) {
-                b->failed = 1;
+                b->failed = b->nomem = 1;
                 return;
             }
             async = 1;      /* more rows only if already received */
@@ -301,27 +336,29 @@ copy_out_write(cursorObject *self, copyBatch *b, int text)
     return 0;
 }
 
+/* Move the COPY data to the file.  After a file error the rest of the
+ * data is read and dropped, so that the connection is usable again, then
+ * the file's exception is raised.  Returns the final result or NULL. */
 static PGresult *
 copy_out(cursorObject *self)
 {
     connectionObject *conn = self->conn;
-    copyBatch b = {NULL, 0, 0, 0, 0};
-    PyObject *etype = NULL, *evalue = NULL, *etb = NULL;
-    PGresult *res;
+    copyBatch b = {NULL, 0, 0, 0, 0, 0};
+    PyObject *error = NULL;
+    PGresult *res = NULL, *rv = NULL;
     int text;
 
     if ((text = PyObject_IsInstance(self->copyfile, text_io_base)) < 0) {
-        PyErr_Fetch(&etype, &evalue, &etb);
+        error = fetch_exception_value();
     }
     while (!b.done && !b.failed) {
         b.len = 0;
         CONN_LOCK_BEGIN(conn);
         batch_fill(conn->pgconn, &b);
         CONN_LOCK_END(conn);
-        /* after a write error keep reading (and dropping) the data, so
-         * that the connection is usable again */
-        if (b.len > 0 && etype == NULL && copy_out_write(self, &b, text) < 0) {
-            PyErr_Fetch(&etype, &evalue, &etb);
+        if (b.len > 0 && error == NULL
+                && copy_out_write(self, &b, text) < 0) {
+            error = fetch_exception_value();
         }
     }
     free(b.data);
@@ -330,22 +367,25 @@ copy_out(cursorObject *self)
     CONN_LOCK_END(conn);
     conn_process_notices(conn);
 
-    if (etype != NULL) {
-        if (res != NULL) {
-            PQclear(res);
-        }
-        PyErr_Restore(etype, evalue, etb);
-        return NULL;
+    if (error != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(error), error);
     }
-    if (res == NULL || b.failed) {
-        if (res != NULL) {
-            PQclear(res);
-        }
+    else if (b.nomem) {
+        PyErr_NoMemory();
+    }
+    else if (res == NULL || b.failed) {
         conn_check_broken(conn);
         pq_raise(conn, self, NULL);
-        return NULL;
     }
-    return res;
+    else {
+        rv = res;
+        res = NULL;
+    }
+    if (res != NULL) {
+        PQclear(res);
+    }
+    Py_XDECREF(error);
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */

@@ -77,28 +77,33 @@ curs_set_command_result(cursorObject *self, PGresult *res)
 static int
 handle_copy_result(cursorObject *self, PGresult *res)
 {
-    PGresult *final;
+    PGresult *final = NULL;
     ExecStatusType status;
+    int rv = -1;
 
     if (self->copyfile == NULL) {
         return copy_refuse(self, res);
     }
     if (curs_set_status(self, res) < 0) {
         PQclear(res);
-        return -1;
+        goto exit;
     }
-    if (!(final = copy_run(self, res))) {
-        return -1;
+    if (!(final = copy_run(self, res))) {   /* takes res */
+        goto exit;
     }
     status = PQresultStatus(final);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         pq_raise(self->conn, self, final);
-        PQclear(final);
-        return -1;
+        goto exit;
     }
     self->rowcount = curs_cmd_tuples(final);
-    PQclear(final);
-    return 0;
+    rv = 0;
+
+exit:
+    if (final != NULL) {
+        PQclear(final);
+    }
+    return rv;
 }
 
 /* Dispatch a result on its status.  Takes ownership of res. */

@@ -6,7 +6,6 @@
 #include "replication_int.h"
 
 #include <datetime.h>
-#include <time.h>
 
 /* ------------------------------------------------------------------ */
 /* Timestamps                                                         */
@@ -14,21 +13,15 @@
 PyObject *
 repl_datetime_from_us(int64_t us)
 {
-    time_t secs;
-    int64_t frac;
-    struct tm tm;
+    PyObject *args, *rv;
 
-    /* floor division, so that times before the epoch work too */
-    frac = us % 1000000;
-    if (frac < 0) { frac += 1000000; }
-    secs = (time_t)((us - frac) / 1000000);
-    if (!localtime_r(&secs, &tm)) {
-        PyErr_SetString(PyExc_OverflowError,
-                        "timestamp out of range for the platform");
-        return NULL;
-    }
-    return PyDateTime_FromDateAndTime(tm.tm_year + 1900, tm.tm_mon + 1,
-        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    /* The double is within half a microsecond of the exact value for any
+     * date in range: fromtimestamp() rounds it back exactly (and sets
+     * `fold` in the repeated hour of a DST change, as Python does). */
+    if (!(args = Py_BuildValue("(d)", (double)us / 1e6))) { return NULL; }
+    rv = PyDateTime_FromTimestamp(args);
+    Py_DECREF(args);
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */

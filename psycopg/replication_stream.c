@@ -10,7 +10,8 @@
  *                         time, Byte1 reply requested
  *
  * Integers are big-endian, times are microseconds since 2000-01-01.
- * Every libpq call runs with the GIL released and the connection lock.
+ * The libpq calls that do I/O run with the GIL released and the connection
+ * lock held.
  */
 
 #include "replication_int.h"
@@ -72,8 +73,8 @@ repl_stream_send_feedback(replicationCursorObject *self, int reply)
     CONN_LOCK_BEGIN(conn);
     if (conn->pgconn) {
         sent = PQputCopyData(conn->pgconn, buf, STATUS_UPDATE_SIZE);
-        /* on a non-blocking connection 1 means "queued": libpq sends the
-         * rest with the next calls */
+        /* PQflush returns 1 on a non-blocking connection whose socket is
+         * full: fetch_copy_data() flushes the rest later */
         if (sent == 1) { flushed = PQflush(conn->pgconn); }
     }
     else {
@@ -123,8 +124,10 @@ fetch_copy_data(connectionObject *conn, char **buf)
     if (conn->pgconn) {
         n = PQgetCopyData(conn->pgconn, buf, 1);
         if (n == 0) {
-            /* nothing buffered: read what the socket has, then retry */
-            if (PQconsumeInput(conn->pgconn)) {
+            /* nothing buffered: send what a non-blocking connection may
+             * still hold (a status update), read what the socket has,
+             * then retry */
+            if (PQflush(conn->pgconn) >= 0 && PQconsumeInput(conn->pgconn)) {
                 n = PQgetCopyData(conn->pgconn, buf, 1);
             }
             else {
@@ -138,7 +141,8 @@ fetch_copy_data(connectionObject *conn, char **buf)
 
 /* After the server ended the COPY: finish our side of it and collect the
  * command's results.  Returns the first error result, else the last result
- * (e.g. the next timeline of a physical stream), maybe NULL. */
+ * with rows (the next timeline, at the end of a physical timeline), else
+ * the last result; maybe NULL. */
 static PGresult *
 collect_end_results(connectionObject *conn)
 {
@@ -158,7 +162,9 @@ collect_end_results(connectionObject *conn)
             PQclear(res);   /* cannot happen after CopyDone: stop */
             break;
         }
-        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+        if (keep && (PQresultStatus(keep) == PGRES_FATAL_ERROR
+                || (PQresultStatus(keep) == PGRES_TUPLES_OK
+                    && PQresultStatus(res) == PGRES_COMMAND_OK))) {
             PQclear(res);
         }
         else {

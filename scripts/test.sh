@@ -155,10 +155,13 @@ run_tests() {
     rm -f "$RESULTS"
     local rc=0
     # --timeout-method=thread: a test stuck in C code with the GIL released
-    # is still stopped (the run then ends there, with the stacks printed)
+    # is still stopped (the run then ends there, with the stacks printed).
+    # A module that fails to import is counted as an error, and the other
+    # modules still run.
     timeout -k 60 "$SUITE_TIMEOUT" \
         "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider \
         --timeout="$TEST_TIMEOUT" --timeout-method=thread \
+        --continue-on-collection-errors \
         --junitxml="$RESULTS" -o junit_family=xunit2 "$@" || rc=$?
     local counts verdict
     counts=$(count_results)

@@ -415,6 +415,36 @@ def test_rows_are_tuples_gc_safe(cur):
     assert gc.is_tracked(rows[5])       # holds a list: must stay tracked
 
 
+def test_big_result_gc_state(cur):
+    import gc
+    assert gc.isenabled()
+    cur.execute("select i, '\\x01'::bytea, 'x' from generate_series(1, 5000) i")
+    rows = cur.fetchall()
+    assert gc.isenabled()
+    assert gc.is_tracked(rows) and gc.is_tracked(rows[10])
+    gc.collect()
+    assert bytes(rows[4999][1]) == b"\x01"
+
+
+@pytest.mark.parametrize("nrows", [1, 10, 3000])
+def test_rows_in_cycles_are_collected(cur, nrows):
+    import gc
+
+    class Sentinel:
+        pass
+
+    cur.execute("select array[i] from generate_series(1, %s) i", (nrows,))
+    rows = cur.fetchall() if nrows > 1 else [cur.fetchone()]
+    s = Sentinel()
+    ref = weakref.ref(s)
+    row = rows[-1]
+    row[0].append(s)
+    row[0].append(row)      # row -> list -> row
+    del rows, row, s
+    gc.collect()
+    assert ref() is None
+
+
 def test_row_factory(cur):
     cur.row_factory = lambda c: [None] * len(c.description)
     cur.execute("select 1, 'a' union all select 2, 'b'")

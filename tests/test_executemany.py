@@ -217,3 +217,36 @@ def test_unicode(conn, cur):
                     [(1, "\u20ac"), (2, "\U0001f600")])
     cur.execute("select data from tm order by id")
     assert cur.fetchall() == [("\u20ac",), ("\U0001f600",)]
+
+
+def test_threads_share_connection(conn, cur, mode):
+    """executemany in some threads, queries in others, one connection."""
+    import threading
+    errors = []
+
+    def writer(n):
+        try:
+            with conn.cursor() as c:
+                c.executemany("insert into tm values (%s, 'w')",
+                              [(n * 10000 + i,) for i in range(700)])
+                assert c.rowcount == 700
+        except Exception as e:      # pragma: no cover
+            errors.append(e)
+
+    def reader():
+        try:
+            with conn.cursor() as c:
+                for i in range(50):
+                    c.execute("select %s", (i,))
+                    assert c.fetchone() == (i,)
+        except Exception as e:      # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=reader) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert count(conn) == 2800

@@ -690,7 +690,7 @@ def test_keepalive_replies(repl_dsn, admin, slot, table):
     # within wal_sender_timeout: with a status interval much longer, the
     # stream survives only if the client replies when asked.
     conn = psycopg2.connect(
-        repl_dsn + " options='-c wal_sender_timeout=1000'",
+        repl_dsn + " options='-c wal_sender_timeout=2000'",
         connection_factory=LogicalReplicationConnection)
     try:
         cur = conn.cursor()
@@ -699,7 +699,7 @@ def test_keepalive_replies(repl_dsn, admin, slot, table):
                               status_interval=60)
 
         def insert_later():
-            time.sleep(3.5)
+            time.sleep(5)   # longer than wal_sender_timeout
             other = psycopg2.connect(repl_dsn)
             other.autocommit = True
             other.cursor().execute("insert into %s values (1, 'late')"
@@ -750,6 +750,38 @@ def test_server_terminates_stream(lconn, admin, slot):
     with pytest.raises(psycopg2.OperationalError):
         cur.consume_stream(lambda msg: None)
     assert lconn.closed
+
+
+def test_server_shutdown_during_stream(pgserver):
+    if pgserver is None:
+        pytest.skip("needs its own server")
+    from pgserver import PgServer
+    srv = PgServer(settings={"wal_level": "logical", "max_wal_senders": "2",
+                             "max_replication_slots": "2"})
+    try:
+        srv.initdb()
+        with open(os.path.join(srv.datadir, "pg_hba.conf"), "a") as f:
+            f.write("host replication all 127.0.0.1/32 trust\n")
+        srv.start()
+        conn = psycopg2.connect(
+            "host=%s port=%s user=%s dbname=postgres"
+            % (srv.host, srv.port, srv.user),
+            connection_factory=LogicalReplicationConnection)
+        cur = conn.cursor()
+        cur.create_replication_slot("s", output_plugin="test_decoding")
+        cur.start_replication("s")
+        stopper = threading.Timer(0.5, srv.stop)
+        stopper.start()
+        try:
+            # the stream fails (no hang) when the server goes away
+            with pytest.raises(psycopg2.OperationalError):
+                cur.consume_stream(lambda msg: None)
+        finally:
+            stopper.join()
+        assert conn.closed == 2
+        conn.close()
+    finally:
+        srv.cleanup()
 
 
 # ---------------------------------------------------------------------------
