@@ -150,6 +150,19 @@ def prepare_workload(name: str, n: int, conn: Any
     return run
 
 
+def check_result(name: str, n: int, conn: Any, count: Any) -> None:
+    """Make sure the workload did its job (outside the timed section)."""
+    if name in ("executemany", "execute_values", "execute_batch",
+                "copy_from"):
+        cur = conn.cursor()
+        cur.execute("SELECT count(*), sum(id) FROM bench_target")
+        count, total = cur.fetchone()
+        if total != n * (n - 1) // 2:
+            raise RuntimeError("wrong data inserted: sum(id) = %s" % total)
+    if count != n:
+        raise RuntimeError("wrong result: %s rows instead of %d" % (count, n))
+
+
 def cpu_seconds() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
@@ -185,6 +198,7 @@ def child_main(args: argparse.Namespace) -> int:
             t0, c0 = time.perf_counter(), cpu_seconds()
             count = run()
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+            check_result(args.child, args.size, conn, count)
             conn.close()
             result = {"wall": wall, "cpu": cpu, "count": count}
     except Exception as e:  # reported to the parent, which goes on

@@ -468,3 +468,26 @@ def test_notifies_arrive_with_poll(dsn, aconn):
     assert select.select([aconn], [], [], 30)[0]
     assert aconn.poll() == ext.POLL_OK
     assert aconn.notifies == [ext.Notify(pid, "test_async", "hello")]
+
+
+# -- documentation -----------------------------------------------------------
+
+def run_doc_page(name, dsn):
+    """Run the examples of doc/`name` as a doctest; return how many."""
+    import doctest
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "doc", name)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"dsn": dsn}, name, path, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    return runner.tries
+
+
+def test_doc_page_examples(dsn):
+    # doc/async.rst covers asynchronous connections and green mode
+    assert run_doc_page("async.rst", dsn) > 40

@@ -233,3 +233,33 @@ def test_notices_in_autocommit_and_after_commit(conn):
     conn.autocommit = False
     conn.commit()
     assert conn.notices == ["NOTICE:  auto\n"]
+
+
+# -- documentation -----------------------------------------------------------
+
+def run_doc_page(name, dsn):
+    """Run the examples of doc/`name` as a doctest; return how many."""
+    import doctest
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "doc", name)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"dsn": dsn}, name, path, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    return runner.tries
+
+
+# The pages below have no test module of their own among engineer L's
+# files: doc/usage.rst (core usage, including errors and notices) and
+# doc/tpc.rst (two-phase commit).
+
+def test_usage_doc_page_examples(dsn):
+    assert run_doc_page("usage.rst", dsn) > 40
+
+
+def test_tpc_doc_page_examples(dsn):
+    assert run_doc_page("tpc.rst", dsn) > 25

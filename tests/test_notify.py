@@ -325,3 +325,25 @@ def test_notifies_replaced_by_any_object_with_append(listener, sender):
         listener.poll()
     assert collector.got == [(sender.info.backend_pid, "test_append")]
     assert collector.got[0].payload == "x"
+
+
+# -- documentation -----------------------------------------------------------
+
+def run_doc_page(name, dsn):
+    """Run the examples of doc/`name` as a doctest; return how many."""
+    import doctest
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "doc", name)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"dsn": dsn}, name, path, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    return runner.tries
+
+
+def test_doc_page_examples(dsn):
+    assert run_doc_page("notify.rst", dsn) > 25
