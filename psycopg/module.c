@@ -462,6 +462,7 @@ setup_parts(PyObject *module)
     if (typecast_setup(module) < 0) { return -1; }
     if (notify_setup(module) < 0) { return -1; }
     if (xid_setup(module) < 0) { return -1; }
+    if (replication_setup(module) < 0) { return -1; }
     return 0;
 }
 
