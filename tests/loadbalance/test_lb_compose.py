@@ -260,7 +260,7 @@ def test_green_mode_threads(cluster, conns):
     assert_spread(cluster, conns, 3)
 
 
-# -- pools ----------------------------------------------------------------------
+# -- pools -------------------------------------------------------------------
 
 def test_threaded_pool_spreads_its_connections(cluster):
     pool = psycopg2.pool.ThreadedConnectionPool(
