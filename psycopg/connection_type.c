@@ -328,6 +328,8 @@ static PyMethodDef connection_methods[] = {
      "_check_broken() -> bool -- private: without blocking or querying, "
      "detect whether the server closed the connection (then closed "
      "becomes 2)."},
+    {"lobject", (PyCFunction)(void (*)(void))conn_lobject_method,
+     METH_VARARGS | METH_KEYWORDS, conn_lobject_doc},
     {"xid", KWMETH(psyco_conn_xid),
      "xid(format_id, gtrid, bqual) -> Xid -- a transaction id for "
      "two-phase commit."},

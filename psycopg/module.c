@@ -463,6 +463,7 @@ setup_parts(PyObject *module)
     if (notify_setup(module) < 0) { return -1; }
     if (xid_setup(module) < 0) { return -1; }
     if (replication_setup(module) < 0) { return -1; }
+    if (lobject_setup(module) < 0) { return -1; }
     return 0;
 }
 
