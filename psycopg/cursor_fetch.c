@@ -73,6 +73,12 @@ curs_set_result(cursorObject *self, PGresult *res)
         return -1;
     }
     self->notuples = 0;
+    if (self->closed) {
+        /* an async query of a cursor closed meanwhile: as close() does,
+         * keep the description but free the rows nobody can fetch */
+        PQclear(self->pgres);
+        self->pgres = NULL;
+    }
     return 0;
 }
 

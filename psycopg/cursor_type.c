@@ -247,7 +247,10 @@ curs_close(cursorObject *self, PyObject *dummy)
         self->closed = 1;
         Py_RETURN_NONE;
     }
-    if (curs_check_async_idle(self, "close") < 0) {
+    /* An unnamed cursor can be closed while its async query runs: the
+     * connection's poll() still collects the result and drops its rows
+     * (see curs_set_result).  A named one would need a CLOSE sent. */
+    if (self->name != NULL && curs_check_async_idle(self, "close") < 0) {
         goto exit;
     }
     /* closing the cursor of a closed connection is fine: nothing to do on

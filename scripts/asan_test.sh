@@ -33,6 +33,7 @@ for f in "$realbin"/*; do
     chmod +x "$out/pgbin/$(basename "$f")"
 done
 export PG_BINDIR="$out/pgbin"
+export PATH="$out/pgbin:$PATH"     # psql, pg_ctl... run from PATH too
 rm -f "$out"/asan.log.*
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 export ASAN_OPTIONS="detect_leaks=0:log_path=$out/asan.log:abort_on_error=0"

@@ -129,9 +129,13 @@ def prepare_workload(name: str, n: int, conn: Any
         conn.commit()
         data = "".join("%d\tlabel %d\t%r\n" % (i, i, i * 0.25)
                        for i in range(n))
+        # built outside the timed section: StringIO's own conversion of
+        # the text costs more than the COPY itself and is the same for both
+        # drivers
+        source = io.StringIO(data)
 
         def run() -> Any:
-            cur.copy_from(io.StringIO(data), "bench_target")
+            cur.copy_from(source, "bench_target")
             conn.commit()
             return cur.rowcount
     elif name == "copy_to":
@@ -211,14 +215,29 @@ def child_main(args: argparse.Namespace) -> int:
 
 # --- parent side -----------------------------------------------------------
 
+# Variables that can make an interpreter import our build instead of its
+# own packages: with a development build on PYTHONPATH the reference child
+# would otherwise measure our driver too.
+PYTHON_PATH_VARS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+                    "PYTHONUSERBASE")
+
+
+def reference_env() -> Dict[str, str]:
+    """Environment for the psycopg2-binary child: none of our paths."""
+    env = {k: v for k, v in os.environ.items() if k not in PYTHON_PATH_VARS}
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
 def run_child(python: str, mode: str, dsn: str, size: int = 0,
-              sizes: str = "{}") -> Dict[str, Any]:
+              sizes: str = "{}", reference: bool = False) -> Dict[str, Any]:
     cmd = [python, os.path.abspath(__file__), "--child", mode, "--dsn", dsn,
            "--size", str(size), "--sizes", sizes]
+    env = reference_env() if reference else None
     try:
         res = subprocess.run(cmd, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, timeout=CHILD_TIMEOUT,
-                             cwd="/")
+                             cwd="/", env=env)
     except subprocess.TimeoutExpired:
         return {"error": "timed out after %d s" % CHILD_TIMEOUT}
     lines = res.stdout.decode(errors="replace").strip().splitlines()
@@ -238,12 +257,14 @@ def ensure_reference_venv(python: str) -> str:
     check = [vpy, "-c", "import psycopg2, sys; "
              "sys.exit(not psycopg2.__version__.startswith('2.9.10 '))"]
     if os.path.exists(vpy) and subprocess.run(
-            check, stderr=subprocess.DEVNULL, cwd="/").returncode == 0:
+            check, stderr=subprocess.DEVNULL, cwd="/",
+            env=reference_env()).returncode == 0:
         return vpy
     logger.info("creating %s with %s", BENCH_VENV, REFERENCE)
     subprocess.run([python, "-m", "venv", BENCH_VENV], check=True)
     subprocess.run([vpy, "-m", "pip", "install", "-q",
-                    "--disable-pip-version-check", REFERENCE], check=True)
+                    "--disable-pip-version-check", REFERENCE], check=True,
+                   env=reference_env())
     return vpy
 
 
@@ -322,7 +343,10 @@ def parent_main(args: argparse.Namespace) -> int:
                        "(found %s)", ours, ", ".join(info["dists"]) or
                        info["file"])
     theirs = ensure_reference_venv(sys.executable)
-    tinfo = run_child(theirs, "info", "")
+    tinfo = run_child(theirs, "info", "", reference=True)
+    if tinfo.get("file") == info["file"]:
+        sys.exit("the reference interpreter imports our psycopg2 (%s)"
+                 % info["file"])
     print("ours:   %s (%s)" % (info["version"], info["file"]))
     print("theirs: %s (%s)" % (tinfo.get("version"), tinfo.get("file")))
 
@@ -336,7 +360,8 @@ def parent_main(args: argparse.Namespace) -> int:
         table_sizes = json.dumps({"mixed": sizes["fetchall_mixed"],
                                   "ints": sizes["copy_to"]})
         print("creating the benchmark tables (once)...")
-        res = run_child(theirs, "setup", dsn, sizes=table_sizes)
+        res = run_child(theirs, "setup", dsn, sizes=table_sizes,
+                        reference=True)
         if "error" in res:
             res = run_child(ours, "setup", dsn, sizes=table_sizes)
         if "error" in res:
@@ -348,7 +373,8 @@ def parent_main(args: argparse.Namespace) -> int:
             res_by = {"ours": [], "theirs": []}  # type: Dict[str, List]
             for i in range(repeats):
                 for label, python in (("ours", ours), ("theirs", theirs)):
-                    r = run_child(python, name, dsn, size)
+                    r = run_child(python, name, dsn, size,
+                                  reference=label == "theirs")
                     res_by[label].append(r)
                     print("  %-15s %-6s run %d/%d: %s" % (
                         name, label, i + 1, repeats,

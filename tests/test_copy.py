@@ -223,6 +223,17 @@ def test_copy_expert_read_only_file_for_copy_to(conn):
     assert cur.fetchone() == (1,)
 
 
+def test_copy_expert_write_only_file_for_copy_from(conn):
+    cur = conn.cursor()
+    cur.execute("create temp table two (a int)")
+    with pytest.raises(AttributeError, match="read"):
+        cur.copy_expert("copy two from stdin", Recorder())
+    # the COPY was ended: the connection works after a rollback
+    conn.rollback()
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
 class _ReadOnly:
     def read(self, size=-1):
         return ""
@@ -249,3 +260,111 @@ def test_copy_named_cursor_refused(conn):
     cur = conn.cursor("named")
     with pytest.raises(psycopg2.ProgrammingError):
         cur.copy_from(io.StringIO(""), "tcopy")
+
+
+class SizeRecorder:
+    """A text file recording the sizes asked to read()."""
+
+    def __init__(self, text):
+        self.f = io.StringIO(text)
+        self.sizes = []
+
+    def read(self, size):
+        self.sizes.append(size)
+        return self.f.read(size)
+
+
+def test_copy_from_explicit_size_is_used(cur):
+    src = SizeRecorder("".join("%d\tr\t\\N\n" % i for i in range(50)))
+    cur.copy_from(src, "tcopy", size=100)
+    assert set(src.sizes) == {100}
+    assert cur.rowcount == 50
+    src = SizeRecorder("1\tr\t\\N\n")
+    cur.copy_expert("copy tcopy from stdin", src, size=33)
+    assert set(src.sizes) == {33}
+
+
+def test_copy_from_default_size_reads_blocks(cur):
+    src = SizeRecorder("1\tr\t\\N\n")
+    cur.copy_from(src, "tcopy")
+    assert len(set(src.sizes)) == 1 and src.sizes[0] >= 8192
+
+
+def test_copy_from_many_blocks_non_ascii(cur):
+    # rows and multi-byte characters cut across read() blocks
+    rows = [(i, "\u00e8\u20ac\U0001f600 %d" % i, "x" * (i % 50))
+            for i in range(30000)]
+    data = "".join("%d\t%s\t%s\n" % r for r in rows)
+    for size in (None, 7, 8191):
+        cur.execute("truncate tcopy")
+        kwargs = {} if size is None else {"size": size}
+        cur.copy_from(io.StringIO(data), "tcopy", **kwargs)
+        assert cur.rowcount == len(rows)
+        assert table_rows(cur) == rows
+
+
+def test_copy_from_bytes_many_blocks(cur):
+    rows = [(i, "b\u00e9%d" % i, None) for i in range(20000)]
+    data = "".join("%d\t%s\t\\N\n" % r[:2] for r in rows).encode("utf-8")
+    cur.copy_from(io.BytesIO(data), "tcopy")
+    assert table_rows(cur) == rows
+
+
+def test_copy_from_other_client_encoding(conn):
+    conn.set_client_encoding("LATIN1")
+    cur = conn.cursor()
+    cur.execute("create temp table tenc (a text)")
+    cur.copy_from(io.StringIO("caf\u00e9\n"), "tenc")
+    cur.copy_from(io.BytesIO("n\u00e9\n".encode("latin1")), "tenc")
+    assert table_rows(cur, "tenc") == [("caf\u00e9",), ("n\u00e9",)]
+    with pytest.raises(psycopg2.errors.QueryCanceled,
+                       match="UnicodeEncodeError"):
+        cur.copy_from(io.StringIO("\u20ac\n"), "tenc")
+    conn.rollback()
+
+
+def test_copy_from_unencodable_text(conn, cur):
+    with pytest.raises(psycopg2.errors.QueryCanceled,
+                       match="error in .read.. call: UnicodeEncodeError"):
+        cur.copy_from(io.StringIO("1\ta\udc80b\t\\N\n"), "tcopy")
+    conn.rollback()
+    cur.execute("select 1")
+    assert cur.fetchone() == (1,)
+
+
+@pytest.mark.parametrize("method, args", [
+    ("copy_expert", ("copy (select 1) to stdout", io.StringIO())),
+    ("copy_expert", ("copy (select 1) to stdout", 42)),
+    ("copy_from", (io.StringIO("1\n"), "tcopy")),
+    ("copy_to", (io.StringIO(), "tcopy")),
+])
+def test_copy_refused_on_async_connection(dsn, method, args):
+    import psycopg2.extras
+
+    aconn = psycopg2.connect(dsn, async_=True)
+    try:
+        psycopg2.extras.wait_select(aconn)
+        cur = aconn.cursor()
+        msg = "%s cannot be used in asynchronous mode" % method
+        with pytest.raises(psycopg2.ProgrammingError, match=msg):
+            getattr(cur, method)(*args)
+        # the same message while a query runs; nothing was sent meanwhile
+        cur.execute("select 42")
+        with pytest.raises(psycopg2.ProgrammingError, match=msg):
+            getattr(cur, method)(*args)
+        psycopg2.extras.wait_select(aconn)
+        assert cur.fetchone() == (42,)
+    finally:
+        aconn.close()
+
+
+def test_copy_checks_order_on_closed_cursor(conn):
+    cur = conn.cursor()
+    cur.close()
+    # copy_expert checks the cursor before the file, the others after
+    with pytest.raises(psycopg2.InterfaceError, match="cursor already"):
+        cur.copy_expert("copy (select 1) to stdout", 42)
+    with pytest.raises(TypeError, match="read"):
+        cur.copy_from(42, "tcopy")
+    with pytest.raises(TypeError, match="write"):
+        cur.copy_to(42, "tcopy")
