@@ -199,8 +199,13 @@ deliver_async_result(connectionObject *self)
     Py_XINCREF(curs);
     Py_CLEAR(self->async_cursor);
 
-    if (!curs || curs == Py_None) {     /* the cursor is gone */
+    if (!curs || curs == Py_None) {
+        /* The cursor was garbage collected while its query ran: like
+         * psycopg2, tell the caller; the connection stays usable. */
         if (res) { PQclear(res); }
+        PyErr_SetString(InterfaceError,
+            "the asynchronous cursor has disappeared");
+        rv = -1;
         goto exit;
     }
     status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -679,8 +679,6 @@ def test_close_during_async_query_error_from_poll(aconn):
     assert cur2.fetchone() == (3,)
 
 
-@pytest.mark.xfail(reason="connection_async.c drops the result silently; "
-                   "psycopg2 raises InterfaceError from poll()")
 def test_close_during_async_query_cursor_dropped(aconn):
     import psycopg2.extras
 
