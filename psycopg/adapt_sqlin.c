@@ -63,14 +63,20 @@ adapt_sqlin_quote(PyObject *seq, connectionObject *conn)
     if (!(parts = PyList_New(n))) {
         goto exit;
     }
+    /* nested tuples recurse through here: RecursionError, not a crash */
+    if (Py_EnterRecursiveCall(" while adapting a tuple")) {
+        goto exit;
+    }
     for (i = 0; i < n; i++) {
         PyObject *part = adapt_getquoted_registered(
             PyTuple_GET_ITEM(items, i), conn);
         if (!part) {
+            Py_LeaveRecursiveCall();
             goto exit;
         }
         PyList_SET_ITEM(parts, i, part);
     }
+    Py_LeaveRecursiveCall();
     rv = adapt_join_bytes("(", parts, ", ", ")");
 
 exit:

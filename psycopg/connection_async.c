@@ -425,7 +425,7 @@ conn_exec_green(connectionObject *self, const char *query)
 
     if (self->async_cursor || self->async_status != ASYNC_DONE) {
         PyErr_SetString(ProgrammingError,
-            "a single async query can be executed on the same connection");
+            "execute cannot be used while an asynchronous query is underway");
         return NULL;
     }
     if (send_query(self, query) < 0) { goto exit; }

@@ -278,6 +278,12 @@ conn_exec(connectionObject *self, const char *query)
 
     if (conn_check_open(self) < 0) { return NULL; }
     if (psyco_wait_callback) { return conn_exec_green(self, query); }
+    /* a blocking PQexec would hang behind an async query in flight */
+    if (self->async_cursor || self->async_status != ASYNC_DONE) {
+        PyErr_SetString(ProgrammingError,
+            "execute cannot be used while an asynchronous query is underway");
+        return NULL;
+    }
 
     CONN_LOCK_BEGIN(self);
     if (self->pgconn) {

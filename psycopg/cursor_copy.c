@@ -208,7 +208,12 @@ copy_in_data(cursorObject *self, char **errmsg, PyObject **cause,
     Py_ssize_t len;
     int ok = 1;
 
-    if (!(r.read = PyObject_GetAttrString(self->copyfile, "read"))) {
+    if (self->copyfile == NULL) {
+        /* cleared by another thread using this cursor */
+        PyErr_SetString(ProgrammingError, "the COPY file is gone");
+        *noread = 1;
+    }
+    else if (!(r.read = PyObject_GetAttrString(self->copyfile, "read"))) {
         *noread = 1;
     }
     r.size = r.read ? PyLong_FromSsize_t(self->copysize) : NULL;
@@ -356,7 +361,7 @@ batch_fill(PGconn *pg, copyBatch *b)
 
 /* Write a batch to the file, as str for text files.  0 ok, -1 error. */
 static int
-copy_out_write(cursorObject *self, copyBatch *b, int text)
+copy_out_write(cursorObject *self, PyObject *file, copyBatch *b, int text)
 {
     PyObject *obj, *rv;
 
@@ -369,7 +374,7 @@ copy_out_write(cursorObject *self, copyBatch *b, int text)
     if (obj == NULL) {
         return -1;
     }
-    rv = PyObject_CallMethod(self->copyfile, "write", "O", obj);
+    rv = PyObject_CallMethod(file, "write", "O", obj);
     Py_DECREF(obj);
     if (rv == NULL) {
         return -1;
@@ -388,9 +393,18 @@ copy_out(cursorObject *self)
     copyBatch b = {NULL, 0, 0, 0, 0, 0};
     PyObject *error = NULL;
     PGresult *res = NULL, *rv = NULL;
-    int text;
+    PyObject *file;
+    int text = 0;
 
-    if ((text = PyObject_IsInstance(self->copyfile, text_io_base)) < 0) {
+    /* our own reference: write() is Python code (and releases the GIL):
+     * another thread using this cursor may replace self->copyfile */
+    file = self->copyfile;
+    Py_XINCREF(file);
+    if (file == NULL) {
+        PyErr_SetString(ProgrammingError, "the COPY file is gone");
+        error = fetch_exception_value();
+    }
+    else if ((text = PyObject_IsInstance(file, text_io_base)) < 0) {
         error = fetch_exception_value();
     }
     while (!b.done && !b.failed) {
@@ -399,11 +413,12 @@ copy_out(cursorObject *self)
         batch_fill(conn->pgconn, &b);
         CONN_LOCK_END(conn);
         if (b.len > 0 && error == NULL
-                && copy_out_write(self, &b, text) < 0) {
+                && copy_out_write(self, file, &b, text) < 0) {
             error = fetch_exception_value();
         }
     }
     free(b.data);
+    Py_XDECREF(file);
     CONN_LOCK_BEGIN(conn);
     res = copy_collect_result(conn->pgconn);
     CONN_LOCK_END(conn);

@@ -303,10 +303,15 @@ executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *iter)
         if (merged == NULL) {
             return NULL;
         }
-        self->query = merged;
+        /* our own reference: curs_run_query releases the GIL and another
+         * thread may replace self->query while libpq reads `merged` */
+        Py_INCREF(merged);
+        Py_XSETREF(self->query, merged);
         if (curs_run_query(self, merged, RUN_DISCARD_TUPLES) < 0) {
+            Py_DECREF(merged);
             return NULL;
         }
+        Py_DECREF(merged);
         any = 1;
         if (self->rowcount < 0) {
             total = -1;

@@ -24,6 +24,7 @@ typedef struct {
     int nfields;
     colCast *cols;
     colCast stack[ROWBUILDER_STACK_COLS];
+    PyObject *casts;            /* strong ref: the casters in cols */
 } rowBuilder;
 
 /* ------------------------------------------------------------------ */
@@ -92,9 +93,21 @@ rowbuilder_init(rowBuilder *rb, cursorObject *self)
 
     rb->nfields = self->nfields;
     rb->cols = rb->stack;
+    rb->casts = NULL;
+    if (self->casts == NULL
+            || PyTuple_GET_SIZE(self->casts) < rb->nfields) {
+        PyErr_SetString(ProgrammingError, "no results to fetch");
+        return -1;
+    }
+    /* Python code run while building the rows (casters, row factories)
+     * may execute or close this cursor, dropping self->casts: the
+     * borrowed casters in cols must stay alive until the end. */
+    rb->casts = self->casts;
+    Py_INCREF(rb->casts);
     if (rb->nfields > ROWBUILDER_STACK_COLS) {
         rb->cols = PyMem_Malloc(rb->nfields * sizeof(colCast));
         if (rb->cols == NULL) {
+            Py_CLEAR(rb->casts);
             PyErr_NoMemory();
             return -1;
         }
@@ -120,6 +133,24 @@ rowbuilder_clear(rowBuilder *rb)
         PyMem_Free(rb->cols);
     }
     rb->cols = NULL;
+    Py_CLEAR(rb->casts);
+}
+
+/* Casters, row and tzinfo factories are Python code: they (or another
+ * thread, when the GIL is released) may execute or close this cursor,
+ * freeing the PGresult being read.  Check it after every call into
+ * Python.  The casts tuple is compared too: it's kept alive by the
+ * builder, so a new result can't be mistaken for the old one even if
+ * libpq allocated it at the same address.  -1 and exception if changed. */
+static inline int
+check_same_result(cursorObject *self, rowBuilder *rb, PGresult *res)
+{
+    if (self->pgres != res || self->casts != rb->casts || res == NULL) {
+        PyErr_SetString(ProgrammingError,
+                        "the cursor result changed while fetching");
+        return -1;
+    }
+    return 0;
 }
 
 /* The Python value of a cell.  New reference or NULL. */
@@ -165,12 +196,21 @@ build_tuple_row(cursorObject *self, rowBuilder *rb, int row, int *needs_track)
     }
     PyObject_GC_UnTrack(t);
     for (i = 0; i < rb->nfields; i++) {
-        if (!(v = cell_value(self, &rb->cols[i], res, row, i))) {
+        if (check_same_result(self, rb, res) < 0
+                || !(v = cell_value(self, &rb->cols[i], res, row, i))) {
             Py_DECREF(t);
             return NULL;
         }
         gc |= PyType_IS_GC(Py_TYPE(v));
         PyTuple_SET_ITEM(t, i, v);
+    }
+    /* the last cast may have changed the result too */
+    if (check_same_result(self, rb, res) < 0) {
+        if (gc) {
+            PyObject_GC_Track(t);
+        }
+        Py_DECREF(t);
+        return NULL;
     }
     *needs_track = gc;
     return t;
@@ -188,7 +228,8 @@ build_factory_row(cursorObject *self, rowBuilder *rb, int row)
         return NULL;
     }
     for (i = 0; i < rb->nfields; i++) {
-        if (!(v = cell_value(self, &rb->cols[i], res, row, i))) {
+        if (check_same_result(self, rb, res) < 0
+                || !(v = cell_value(self, &rb->cols[i], res, row, i))) {
             Py_DECREF(r);
             return NULL;
         }
@@ -198,6 +239,10 @@ build_factory_row(cursorObject *self, rowBuilder *rb, int row)
             return NULL;
         }
         Py_DECREF(v);
+    }
+    if (check_same_result(self, rb, res) < 0) {
+        Py_DECREF(r);
+        return NULL;
     }
     return r;
 }

@@ -449,21 +449,35 @@ exit:
 /* ------------------------------------------------------------------ */
 /* Quoting helpers                                                    */
 
-/* str -> bytes in the client encoding, bytes unchanged; else TypeError. */
+/* str -> bytes in the client encoding, bytes unchanged; else TypeError.
+ * A NUL would cut the statement short (libpq takes C strings): refuse it
+ * with ValueError, as Python does for C string arguments. */
 static PyObject *
 to_client_bytes(cursorObject *self, PyObject *s)
 {
+    PyObject *b;
+
     if (PyBytes_Check(s)) {
         Py_INCREF(s);
-        return s;
+        b = s;
     }
-    if (PyUnicode_Check(s)) {
-        return conn_encode(self->conn, s);
+    else if (PyUnicode_Check(s)) {
+        if (!(b = conn_encode(self->conn, s))) {
+            return NULL;
+        }
     }
-    PyErr_Format(PyExc_TypeError,
-        "Expected bytes or unicode string, got %s instead",
-        Py_TYPE(s)->tp_name);
-    return NULL;
+    else {
+        PyErr_Format(PyExc_TypeError,
+            "Expected bytes or unicode string, got %s instead",
+            Py_TYPE(s)->tp_name);
+        return NULL;
+    }
+    if (memchr(PyBytes_AS_STRING(b), '\0', PyBytes_GET_SIZE(b)) != NULL) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character");
+        Py_DECREF(b);
+        return NULL;
+    }
+    return b;
 }
 
 PyObject *

@@ -190,9 +190,19 @@ typecast_array_cast(const char *s, Py_ssize_t len, PyObject *curs,
         PyErr_SetString(DataError, "array does not start with '{'");
         goto exit;
     }
-    if (!(ap.buf = PyMem_Malloc(len + 1))) {
+    /* the element casters may run Python code (a Python base caster, a
+     * tzinfo_factory) that executes the cursor, freeing the result `s`
+     * points into: parse a private copy, after the scratch space */
+    if (!(ap.buf = PyMem_Malloc(2 * (len + 1)))) {
         PyErr_NoMemory();
         goto exit;
+    }
+    {
+        char *copy = ap.buf + len + 1;
+        memcpy(copy, s, len);
+        copy[len] = '\0';
+        ap.p = copy + (ap.p - s);
+        ap.end = copy + len;
     }
     if (!(rv = parse_array(&ap))) {
         goto exit;
