@@ -695,8 +695,6 @@ def test_async_connection_refused(dsn):
 
 
 def test_green_mode_refused(conn):
-    if not hasattr(ext, "set_wait_callback"):
-        pytest.skip("set_wait_callback not available")
     import psycopg2.extras
     ext.set_wait_callback(psycopg2.extras.wait_select)
     try:

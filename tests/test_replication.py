@@ -55,11 +55,11 @@ def repl_dsn(dsn):
     try:
         cur = conn.cursor()
         cur.execute("show wal_level")
-        if cur.fetchone()[0] != "logical":
-            pytest.skip("the server needs wal_level=logical")
+        assert cur.fetchone()[0] == "logical", \
+            "the test server needs wal_level=logical"
         cur.execute("show max_replication_slots")
-        if int(cur.fetchone()[0]) < 2:
-            pytest.skip("the server needs max_replication_slots >= 2")
+        assert int(cur.fetchone()[0]) >= 2, \
+            "the test server needs max_replication_slots >= 2"
     finally:
         conn.close()
     return dsn
