@@ -27,7 +27,13 @@ int curs_check_mark(cursorObject *self);
 /* cursor_merge.c: query templates and argument merging              */
 
 /* A query parsed once for its placeholders.  `parts` alternate literal
- * chunks of `query` with the argument slot that follows them. */
+ * chunks of `query` with the argument slot that follows them.
+ *
+ * As in psycopg2, merging happens in two steps: first the placeholders are
+ * scanned left to right, looking up and adapting each argument
+ * (`lookups`, stopping at `scan_error_*` if the scan found a bad one), then
+ * the query is formatted with the adapted values (`parts`, or the error of
+ * the formatting step, `format_error_*`). */
 typedef struct queryPart {
     Py_ssize_t start;           /* literal chunk: offset in query */
     Py_ssize_t len;             /* literal chunk: length */
@@ -46,10 +52,15 @@ typedef struct queryTemplate {
     int style;                  /* QSTYLE_* */
     Py_ssize_t nslots;          /* positional args or distinct names */
     PyObject *names;            /* tuple of str, one per slot (named) */
-    /* A bad placeholder (e.g. %d) is reported only after the arguments
-     * were looked up, as psycopg2 does: keep it here until then. */
+    Py_ssize_t *lookups;        /* slots to look up, in scanning order */
+    Py_ssize_t nlookups;
+    int has_percent;            /* the scan met a "%%" */
+    /* errors found by the scan and by the formatting step: raised only
+     * after the lookups before them, as psycopg2 does */
+    PyObject *scan_error_type;      /* borrowed exception class */
+    PyObject *scan_error_msg;       /* str */
     PyObject *format_error_type;    /* borrowed exception class */
-    PyObject *format_error_msg;     /* str */
+    PyObject *format_error_msg;     /* str or the KeyError key */
 } queryTemplate;
 
 /* Convert the query argument of execute() & co. (str, bytes or a

@@ -3,9 +3,10 @@
  *
  * A query is parsed once into a queryTemplate (so that executemany() parses
  * it once for all its argument sets) and then merged with each set of
- * arguments.  Errors follow psycopg2: missing arguments raise the error of
- * the sequence/mapping lookup (IndexError, KeyError, TypeError), a bad
- * placeholder ValueError, mixing styles ProgrammingError.
+ * arguments.  Errors follow psycopg2, in psycopg2's order: missing
+ * arguments raise the error of the sequence/mapping lookup (IndexError,
+ * KeyError, TypeError), mixing styles and an unterminated "%(" raise
+ * ProgrammingError, a bad conversion character ValueError.
  */
 
 #include "cursor_int.h"
@@ -85,12 +86,21 @@ exit:
 /* ------------------------------------------------------------------ */
 /* Parsing                                                            */
 
+/* The two passes over the query follow psycopg2's.  The scan finds the
+ * arguments to look up: "%%" is skipped, "%(name)" (the name ends at the
+ * first ')'; a '%' or the end before it is an error) looks up a name, a '%'
+ * followed by anything else looks up the next positional argument.  The
+ * formatting step then reads "%(name)" (with balanced parentheses) or '%',
+ * each followed by a conversion character: 's' inserts the value, '%' a
+ * percent sign, anything else is an error. */
+
 typedef struct {
     queryTemplate *tpl;
-    Py_ssize_t alloc;
+    Py_ssize_t alloc;           /* parts allocated */
+    Py_ssize_t lookups_alloc;
     PyObject *name_slots;       /* dict name -> slot number */
     PyObject *names;            /* list of names, by slot */
-    Py_ssize_t npos;
+    Py_ssize_t npos;            /* positional lookups */
 } parseState;
 
 static int
@@ -117,146 +127,318 @@ add_part(parseState *st, Py_ssize_t start, Py_ssize_t len, Py_ssize_t slot,
     return 0;
 }
 
-/* Remember the first bad placeholder: `spec` is the index of the format
- * character (== len when the query ends after the '%'). */
 static int
-check_format_char(parseState *st, const char *q, Py_ssize_t len,
-                  Py_ssize_t spec)
+add_lookup(parseState *st, Py_ssize_t slot)
 {
     queryTemplate *tpl = st->tpl;
 
-    if (tpl->format_error_msg != NULL) {
-        return 0;
+    if (tpl->nlookups == st->lookups_alloc) {
+        Py_ssize_t n = st->lookups_alloc ? st->lookups_alloc * 2 : 8;
+        Py_ssize_t *p = PyMem_Realloc(tpl->lookups, n * sizeof(Py_ssize_t));
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        tpl->lookups = p;
+        st->lookups_alloc = n;
     }
-    if (spec >= len) {
-        tpl->format_error_type = PyExc_ValueError;
-        tpl->format_error_msg = PyUnicode_FromString("incomplete format");
-    }
-    else if (q[spec] != 's') {
-        unsigned char c = (unsigned char)q[spec];
-        tpl->format_error_type = PyExc_ValueError;
-        tpl->format_error_msg = PyUnicode_FromFormat(
-            "unsupported format character '%c' (0x%x) at index %zd",
-            (int)c, (unsigned int)c, spec);
-    }
-    else {
-        return 0;
-    }
-    return tpl->format_error_msg ? 0 : -1;
+    tpl->lookups[tpl->nlookups++] = slot;
+    return 0;
 }
 
-/* The slot of a %(name)s placeholder: equal names share a slot. */
-static Py_ssize_t
-named_slot(parseState *st, cursorObject *self, const char *s, Py_ssize_t len)
+/* Record an error to raise later: `msg` is a new reference (NULL: the
+ * creation failed, -1). */
+static int
+set_error(PyObject **type, PyObject **msg, PyObject *etype, PyObject *emsg)
 {
-    PyObject *name = NULL, *slot = NULL;
-    Py_ssize_t rv = -1;
+    if (emsg == NULL) {
+        return -1;
+    }
+    *type = etype;
+    *msg = emsg;
+    return 0;
+}
+
+/* The slot of a name, or -1 if unknown (create: add it).  -2 on error. */
+static Py_ssize_t
+named_slot(parseState *st, PyObject *name, int create)
+{
+    PyObject *slot;
+    Py_ssize_t rv;
 
     if (st->name_slots == NULL) {
+        if (!create) {
+            return -1;
+        }
         /* created on the first named placeholder only */
         if (!(st->name_slots = PyDict_New()) || !(st->names = PyList_New(0))) {
-            goto exit;
+            return -2;
         }
     }
-    if (!(name = conn_decode(self->conn, s, len))) {
-        goto exit;
-    }
     if ((slot = PyDict_GetItemWithError(st->name_slots, name))) {
-        rv = PyLong_AsSsize_t(slot);
-        slot = NULL;    /* borrowed */
-        goto exit;
+        return PyLong_AsSsize_t(slot);
     }
     if (PyErr_Occurred()) {
-        goto exit;
+        return -2;
+    }
+    if (!create) {
+        return -1;
     }
     if (!(slot = PyLong_FromSsize_t(PyList_GET_SIZE(st->names)))) {
-        goto exit;
+        return -2;
     }
+    rv = PyList_GET_SIZE(st->names);
     if (PyDict_SetItem(st->name_slots, name, slot) < 0
             || PyList_Append(st->names, name) < 0) {
-        goto exit;
+        rv = -2;
     }
-    rv = PyList_GET_SIZE(st->names) - 1;
-
-exit:
-    Py_XDECREF(name);
-    Py_XDECREF(slot);
+    Py_DECREF(slot);
     return rv;
 }
 
-/* Parse the placeholder starting at q[i] == '%'; set *next to the index
- * after it.  0 ok, -1 error. */
-static int
-parse_placeholder(parseState *st, cursorObject *self, const char *q,
-                  Py_ssize_t len, Py_ssize_t i, Py_ssize_t *lit_start,
-                  Py_ssize_t *next)
+static PyObject *
+decode_name(cursorObject *self, const char *q, Py_ssize_t start,
+            Py_ssize_t end)
 {
-    Py_ssize_t slot, spec;
-    int named = 0;
+    return conn_decode(self->conn, q + start, end - start);
+}
 
-    if (i + 1 < len && q[i + 1] == '%') {
-        /* "%%": a literal '%' closes the current chunk */
-        if (add_part(st, *lit_start, i + 1 - *lit_start, -1, 0) < 0) {
-            return -1;
+/* The scan of a "%(" at q[i]: look up the name up to the first ')'.
+ * Return the index to go on from, -1 to stop (error recorded), -2 on
+ * error. */
+static Py_ssize_t
+scan_named(parseState *st, cursorObject *self, const char *q,
+           Py_ssize_t len, Py_ssize_t i)
+{
+    queryTemplate *tpl = st->tpl;
+    PyObject *name;
+    Py_ssize_t d, slot;
+
+    if (tpl->style == QSTYLE_POSITIONAL) {
+        return set_error(&tpl->scan_error_type, &tpl->scan_error_msg,
+            ProgrammingError, PyUnicode_FromString(
+                "argument formats can't be mixed")) - 1;
+    }
+    tpl->style = QSTYLE_NAMED;
+    for (d = i + 2; d < len && q[d] != ')' && q[d] != '%'; d++) {}
+    if (d >= len || q[d] != ')') {
+        return set_error(&tpl->scan_error_type, &tpl->scan_error_msg,
+            ProgrammingError, PyUnicode_FromString(
+                "incomplete placeholder: '%(' without ')'")) - 1;
+    }
+    if (!(name = decode_name(self, q, i + 2, d))) {
+        return -2;
+    }
+    slot = named_slot(st, name, 1);
+    Py_DECREF(name);
+    if (slot < 0 || add_lookup(st, slot) < 0) {
+        return -2;
+    }
+    return d + 1;
+}
+
+/* The scan: fill tpl->lookups.  0 ok (maybe with a scan error), -1. */
+static int
+scan_query(parseState *st, cursorObject *self, const char *q, Py_ssize_t len)
+{
+    queryTemplate *tpl = st->tpl;
+    Py_ssize_t i = 0;
+    const char *pc;
+
+    while (i < len && (pc = memchr(q + i, '%', len - i)) != NULL) {
+        i = pc - q;
+        if (i + 1 < len && q[i + 1] == '%') {
+            tpl->has_percent = 1;
+            i += 2;
         }
-        *next = *lit_start = i + 2;
-        return 0;
-    }
-    if (i + 1 < len && q[i + 1] == '(') {
-        const char *close = memchr(q + i + 2, ')', len - i - 2);
-        if (close == NULL) {
-            PyErr_SetString(ProgrammingError,
-                            "incomplete placeholder: '%(' without ')'");
-            return -1;
+        else if (i + 1 < len && q[i + 1] == '(') {
+            if ((i = scan_named(st, self, q, len, i)) < 0) {
+                return i == -1 ? 0 : -1;
+            }
         }
-        slot = named_slot(st, self, q + i + 2, close - (q + i + 2));
-        if (slot < 0) {
-            return -1;
+        else {
+            if (tpl->style == QSTYLE_NAMED) {
+                return set_error(&tpl->scan_error_type, &tpl->scan_error_msg,
+                    ProgrammingError, PyUnicode_FromString(
+                        "argument formats can't be mixed"));
+            }
+            tpl->style = QSTYLE_POSITIONAL;
+            if (add_lookup(st, st->npos++) < 0) {
+                return -1;
+            }
+            i++;    /* the character after '%' is scanned as a literal */
         }
-        spec = close - q + 1;
-        named = 1;
-    }
-    else {
-        slot = st->npos++;
-        spec = i + 1;
-    }
-    if (check_format_char(st, q, len, spec) < 0) {
-        return -1;
-    }
-    if (add_part(st, *lit_start, i - *lit_start, slot, named) < 0) {
-        return -1;
-    }
-    *next = *lit_start = spec < len ? spec + 1 : len;
-    if (named) {
-        st->tpl->style = QSTYLE_NAMED;
-    }
-    else if (st->tpl->style == QSTYLE_NONE) {
-        st->tpl->style = QSTYLE_POSITIONAL;
     }
     return 0;
+}
+
+/* The state of the formatting step. */
+typedef struct {
+    Py_ssize_t lit_start;       /* start of the pending literal chunk */
+    Py_ssize_t cur;             /* named: slot of the last name, -1: none */
+    int fresh;                  /* named: the value was not used yet */
+    Py_ssize_t npos;            /* positional: values used */
+} formatState;
+
+static int
+format_error(queryTemplate *tpl, PyObject *type, PyObject *msg)
+{
+    return set_error(&tpl->format_error_type, &tpl->format_error_msg,
+                     type, msg);
+}
+
+/* The "(name)" of a format at q[*i] == '(': balanced parentheses.  0 ok
+ * (*i after the ')'), 1 error recorded, -1 error. */
+static int
+format_name(parseState *st, formatState *fs, cursorObject *self,
+            const char *q, Py_ssize_t len, Py_ssize_t *i)
+{
+    queryTemplate *tpl = st->tpl;
+    Py_ssize_t start = *i + 1, k = start, slot;
+    int depth = 1;
+    PyObject *name;
+
+    if (tpl->style != QSTYLE_NAMED) {
+        return format_error(tpl, PyExc_TypeError,
+            PyUnicode_FromString("format requires a mapping")) ? -1 : 1;
+    }
+    for (; k < len && depth > 0; k++) {
+        depth += q[k] == '(' ? 1 : q[k] == ')' ? -1 : 0;
+    }
+    if (depth > 0) {
+        return format_error(tpl, PyExc_ValueError,
+            PyUnicode_FromString("incomplete format key")) ? -1 : 1;
+    }
+    if (!(name = decode_name(self, q, start, k - 1))) {
+        return -1;
+    }
+    /* only the names met by the scan have a value */
+    if ((slot = named_slot(st, name, 0)) == -2) {
+        Py_DECREF(name);
+        return -1;
+    }
+    if (slot < 0) {
+        return format_error(tpl, PyExc_KeyError, name) ? -1 : 1;
+    }
+    Py_DECREF(name);
+    fs->cur = slot;
+    fs->fresh = 1;
+    *i = k;
+    return 0;
+}
+
+/* The value a conversion other than '%' takes: its slot, -1 for none.
+ * 1 error recorded, -1 error. */
+static int
+format_value(parseState *st, formatState *fs, Py_ssize_t *slot)
+{
+    queryTemplate *tpl = st->tpl;
+
+    if (tpl->style != QSTYLE_NAMED) {
+        if (fs->npos >= st->npos) {
+            return format_error(tpl, PyExc_TypeError, PyUnicode_FromString(
+                "not enough arguments for format string")) ? -1 : 1;
+        }
+        *slot = fs->npos++;
+        return 0;
+    }
+    if (!fs->fresh) {
+        return format_error(tpl, PyExc_TypeError, PyUnicode_FromString(
+            "not enough arguments for format string")) ? -1 : 1;
+    }
+    fs->fresh = 0;
+    *slot = fs->cur;
+    return 0;
+}
+
+/* One format at q[i] == '%'.  Return the index to go on from, -1 to stop
+ * (error recorded), -2 on error. */
+static Py_ssize_t
+format_one(parseState *st, formatState *fs, cursorObject *self,
+           const char *q, Py_ssize_t len, Py_ssize_t i)
+{
+    queryTemplate *tpl = st->tpl;
+    Py_ssize_t pos = i + 1, slot = -1;
+    unsigned char c;
+    int r;
+
+    if (pos < len && q[pos] == '(') {
+        if ((r = format_name(st, fs, self, q, len, &pos)) != 0) {
+            return r > 0 ? -1 : -2;
+        }
+    }
+    if (pos >= len) {
+        return format_error(tpl, PyExc_ValueError,
+            PyUnicode_FromString("incomplete format")) ? -2 : -1;
+    }
+    c = (unsigned char)q[pos];
+    if (c == '%') {
+        /* a literal '%': the one in the query, kept in the next chunk */
+        if (add_part(st, fs->lit_start, i - fs->lit_start, -1, 0) < 0) {
+            return -2;
+        }
+        fs->lit_start = pos;
+        return pos + 1;
+    }
+    if ((r = format_value(st, fs, &slot)) != 0) {
+        return r > 0 ? -1 : -2;
+    }
+    if (c != 's') {
+        return format_error(tpl, PyExc_ValueError, PyUnicode_FromFormat(
+            "unsupported format character '%c' (0x%x) at index %zd",
+            (int)c, (unsigned int)c, pos)) ? -2 : -1;
+    }
+    if (slot < 0) {
+        return format_error(tpl, PyExc_ValueError, PyUnicode_FromString(
+            "only bytes values expected, got dict")) ? -2 : -1;
+    }
+    if (add_part(st, fs->lit_start, i - fs->lit_start, slot,
+                 tpl->style == QSTYLE_NAMED) < 0) {
+        return -2;
+    }
+    fs->lit_start = pos + 1;
+    return pos + 1;
+}
+
+/* The formatting step: fill tpl->parts.  0 ok (maybe with a format
+ * error), -1. */
+static int
+format_query(parseState *st, cursorObject *self, const char *q,
+             Py_ssize_t len)
+{
+    formatState fs = {0, -1, 0, 0};
+    Py_ssize_t i = 0;
+    const char *pc;
+
+    while (i < len && (pc = memchr(q + i, '%', len - i)) != NULL) {
+        if ((i = format_one(st, &fs, self, q, len, pc - q)) < 0) {
+            return i == -1 ? 0 : -1;
+        }
+    }
+    return add_part(st, fs.lit_start, len - fs.lit_start, -1, 0);
 }
 
 int
 qtemplate_parse(queryTemplate *tpl, cursorObject *self, PyObject *query)
 {
-    parseState st = {tpl, 0, NULL, NULL, 0};
+    parseState st = {tpl, 0, 0, NULL, NULL, 0};
     const char *q = PyBytes_AS_STRING(query);
-    Py_ssize_t len = PyBytes_GET_SIZE(query), i = 0, lit_start = 0;
+    Py_ssize_t len = PyBytes_GET_SIZE(query);
     int rv = -1;
 
     memset(tpl, 0, sizeof(*tpl));
     Py_INCREF(query);
     tpl->query = query;
-    while (i < len) {
-        const char *pc = memchr(q + i, '%', len - i);
-        if (pc == NULL) {
-            break;
-        }
-        if (parse_placeholder(&st, self, q, len, pc - q, &lit_start, &i) < 0) {
+    if (scan_query(&st, self, q, len) < 0) {
+        goto exit;
+    }
+    /* without errors or placeholders psycopg2 uses the query as it is */
+    if (tpl->scan_error_msg == NULL && (tpl->nlookups || tpl->has_percent)) {
+        if (format_query(&st, self, q, len) < 0) {
             goto exit;
         }
     }
-    if (add_part(&st, lit_start, len - lit_start, -1, 0) < 0) {
+    else if (add_part(&st, 0, len, -1, 0) < 0) {
         goto exit;
     }
     if (st.names != NULL && PyList_GET_SIZE(st.names) > 0) {
@@ -265,9 +447,7 @@ qtemplate_parse(queryTemplate *tpl, cursorObject *self, PyObject *query)
             goto exit;
         }
     }
-    /* with mixed styles the slots of the two kinds overlap: merging raises
-     * before using them, but size the array for the larger */
-    if (st.npos > tpl->nslots) {
+    else {
         tpl->nslots = st.npos;
     }
     rv = 0;
@@ -286,11 +466,17 @@ qtemplate_clear(queryTemplate *tpl)
 {
     Py_CLEAR(tpl->query);
     Py_CLEAR(tpl->names);
+    Py_CLEAR(tpl->scan_error_msg);
     Py_CLEAR(tpl->format_error_msg);
+    tpl->scan_error_type = NULL;
     tpl->format_error_type = NULL;
     PyMem_Free(tpl->parts);
     tpl->parts = NULL;
     tpl->nparts = 0;
+    PyMem_Free(tpl->lookups);
+    tpl->lookups = NULL;
+    tpl->nlookups = 0;
+    tpl->has_percent = 0;
     tpl->nslots = 0;
     tpl->style = QSTYLE_NONE;
 }
@@ -298,23 +484,27 @@ qtemplate_clear(queryTemplate *tpl)
 /* ------------------------------------------------------------------ */
 /* Merging                                                            */
 
-/* Look up and adapt the argument of a placeholder.  New reference to the
- * SQL literal (bytes) or NULL. */
-static PyObject *
-adapt_argument(queryTemplate *tpl, cursorObject *self, PyObject *vars,
-               queryPart *part)
+/* Look up an argument and, the first time, adapt it into vals[slot].
+ * 0 ok, -1 error. */
+static int
+lookup_argument(queryTemplate *tpl, cursorObject *self, PyObject *vars,
+                Py_ssize_t slot, PyObject **vals)
 {
     PyObject *value, *lit;
 
-    if (part->named) {
-        value = PyObject_GetItem(vars,
-                                 PyTuple_GET_ITEM(tpl->names, part->slot));
+    if (tpl->style == QSTYLE_NAMED) {
+        /* looked up at each occurrence, as psycopg2 does */
+        value = PyObject_GetItem(vars, PyTuple_GET_ITEM(tpl->names, slot));
     }
     else {
-        value = PySequence_GetItem(vars, part->slot);
+        value = PySequence_GetItem(vars, slot);
     }
     if (value == NULL) {
-        return NULL;
+        return -1;
+    }
+    if (vals[slot] != NULL) {
+        Py_DECREF(value);
+        return 0;
     }
     lit = microprotocol_getquoted(value, self->conn);
     Py_DECREF(value);
@@ -324,40 +514,31 @@ adapt_argument(queryTemplate *tpl, cursorObject *self, PyObject *vars,
             Py_TYPE(lit)->tp_name);
         Py_CLEAR(lit);
     }
-    return lit;
+    vals[slot] = lit;
+    return lit ? 0 : -1;
 }
 
-/* Fill vals[] (one literal per slot) in placeholder order.  0 ok, -1. */
+/* The scan: look up every argument, then raise the scan error if any.
+ * 0 ok, -1 error. */
 static int
-adapt_arguments(queryTemplate *tpl, cursorObject *self, PyObject *vars,
-                PyObject **vals)
+lookup_arguments(queryTemplate *tpl, cursorObject *self, PyObject *vars,
+                 PyObject **vals)
 {
     Py_ssize_t i;
-    int first_named = -1;
 
-    for (i = 0; i < tpl->nparts; i++) {
-        queryPart *part = &tpl->parts[i];
-        if (part->slot < 0) {
-            continue;
-        }
-        if (first_named < 0) {
-            first_named = part->named;
-        }
-        else if (first_named != part->named) {
-            PyErr_SetString(ProgrammingError,
-                            "argument formats can't be mixed");
+    for (i = 0; i < tpl->nlookups; i++) {
+        if (lookup_argument(tpl, self, vars, tpl->lookups[i], vals) < 0) {
             return -1;
         }
-        if (vals[part->slot] == NULL) {
-            if (!(vals[part->slot] = adapt_argument(tpl, self, vars, part))) {
-                return -1;
-            }
-        }
+    }
+    if (tpl->scan_error_msg != NULL) {
+        PyErr_SetObject(tpl->scan_error_type, tpl->scan_error_msg);
+        return -1;
     }
     return 0;
 }
 
-/* The errors the formatting step reports after the lookups. */
+/* The errors of the formatting step. */
 static int
 check_format_errors(queryTemplate *tpl, PyObject *vars)
 {
@@ -378,7 +559,6 @@ check_format_errors(queryTemplate *tpl, PyObject *vars)
     }
     return 0;
 }
-
 /* Concatenate literal chunks and argument literals. */
 static PyObject *
 build_query(queryTemplate *tpl, PyObject **vals)
@@ -428,7 +608,7 @@ qtemplate_merge(queryTemplate *tpl, cursorObject *self, PyObject *vars)
             return PyErr_NoMemory();
         }
     }
-    if (adapt_arguments(tpl, self, vars, vals) < 0) {
+    if (lookup_arguments(tpl, self, vars, vals) < 0) {
         goto exit;
     }
     if (check_format_errors(tpl, vars) < 0) {
