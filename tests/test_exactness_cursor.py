@@ -109,3 +109,80 @@ def test_placeholder_errors_are_psycopg2_classes(cur):
             cur.execute(query, {"foo": 1, "bar": 2, "x": 3})
     with pytest.raises(psycopg2.ProgrammingError, match="can't be mixed"):
         cur.execute("select %(a)s, %s", {"a": 1})
+
+
+# ---------------------------------------------------------------------------
+# bytea results: a memoryview of format 'c', as psycopg2 returns
+
+
+@pytest.mark.parametrize("output", ["hex", "escape"])
+def test_bytea_memoryview_items_are_bytes(conn, output):
+    cur = conn.cursor()
+    cur.execute("set bytea_output to %s", (output,))
+    cur.execute(r"select 'ab\000c'::bytea, ''::bytea")
+    mv, empty = cur.fetchone()
+    assert type(mv) is memoryview
+    assert (mv.format, mv.itemsize, mv.ndim, mv.shape) == ("c", 1, 1, (4,))
+    assert mv.readonly and mv.c_contiguous
+    assert mv[0] == b"a" and mv[-1] == b"c"
+    assert list(mv) == [b"a", b"b", b"\x00", b"c"]
+    assert mv.tolist() == [b"a", b"b", b"\x00", b"c"]
+    assert ord(mv[0]) == 97
+    assert b"".join(mv) == b"ab\x00c"
+    assert len(mv) == 4 and mv.nbytes == 4
+    assert mv.tobytes() == bytes(mv) == bytearray(mv) == b"ab\x00c"
+    assert mv.hex() == "61620063"
+    assert mv[1:3].format == "c" and mv[1:3].tobytes() == b"b\x00"
+    assert mv.cast("B").tolist() == [97, 98, 0, 99]
+    # as in psycopg2, items of format 'c' never equal those of bytes ('B')
+    assert mv != b"ab\x00c"
+    assert mv != memoryview(b"ab\x00c")
+    assert mv == mv.cast("B").cast("c")
+    assert hash(mv) == hash(b"ab\x00c")
+    with pytest.raises(TypeError, match="cannot modify read-only memory"):
+        mv[0] = b"z"
+    assert (empty.format, len(empty), empty.tobytes(), list(empty)) == (
+        "c", 0, b"", [])
+
+
+def test_bytea_memoryview_obj(cur):
+    import pickle
+
+    cur.execute(r"select '\x6869'::bytea")
+    mv = cur.fetchone()[0]
+    chunk = mv.obj
+    assert type(chunk).__name__ == "chunk"
+    assert type(chunk).__module__ == "psycopg2._psycopg"
+    assert repr(chunk).startswith("<memory chunk at 0x")
+    assert repr(chunk).endswith(" size 2>")
+    assert bytes(chunk) == b"hi"
+    assert memoryview(chunk).format == "c"
+    with pytest.raises(TypeError, match="cannot create"):
+        type(chunk)()
+    with pytest.raises(TypeError, match="cannot pickle 'memoryview' object"
+                       "|cannot pickle memoryview"):
+        pickle.dumps(mv)
+    with pytest.raises(TypeError, match="cannot pickle "
+                       "'psycopg2._psycopg.chunk' object"):
+        pickle.dumps(chunk)
+    mv.release()
+    with pytest.raises(ValueError, match="released memoryview"):
+        len(mv)
+    assert bytes(chunk) == b"hi"     # the chunk outlives the view
+
+
+def test_bytea_caster_and_roundtrip(cur):
+    mv = psycopg2.BINARY(r"\x4142", cur)
+    assert mv.format == "c" and list(mv) == [b"A", b"B"]
+    assert psycopg2.BINARY(None, cur) is None
+    # a fetched value goes back to the server unchanged
+    data = bytes(range(256)) * 4
+    cur.execute("select %s::bytea", (psycopg2.Binary(data),))
+    back = cur.fetchone()[0]
+    cur.execute("select %s::bytea = %s::bytea", (back, data))
+    assert cur.fetchone()[0] is True
+    assert back.tobytes() == data
+    cur.execute("select array[%s::bytea, null]", (data[:3],))
+    arr = cur.fetchone()[0]
+    assert arr[0].format == "c" and arr[0].tobytes() == data[:3]
+    assert arr[1] is None
