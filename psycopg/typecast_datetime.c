@@ -1,7 +1,8 @@
 /* typecast_datetime.c - date, time, timetz, timestamp, timestamptz.
  *
  * The connection sets DateStyle to ISO, so the server sends:
- *   date         2020-01-02 [BC]
+ *   date         2020-01-02 [BC] (the date caster also takes the date of
+ *                a timestamp, as psycopg2 does)
  *   time[tz]     03:04:05[.123456][+02[:30[:15]]]
  *   timestamp    2020-01-02 03:04:05[.123456][+02[:30[:15]]] [BC]
  * and 'infinity' / '-infinity' for dates and timestamps, which become the
@@ -67,7 +68,9 @@ parse_date_part(const char **pp, const char *end, pgdatetime *dt)
     return parse_small(pp, end, &dt->day);
 }
 
-/* H:M[:S[.ffffff]] */
+/* H:M:S[.[ffffff]], the seconds required as in psycopg2 ("13:30" is not
+ * a time).  A second 60 or more (a leap second) carries into the minutes,
+ * as psycopg2 does. */
 static int
 parse_time_part(const char **pp, const char *end, pgdatetime *dt)
 {
@@ -83,17 +86,24 @@ parse_time_part(const char **pp, const char *end, pgdatetime *dt)
     if (parse_small(pp, end, &dt->minute) < 0) {
         return -1;
     }
-    if (*pp < end && **pp == ':') {
+    if (*pp >= end || **pp != ':') {
+        return -1;
+    }
+    (*pp)++;
+    if (parse_small(pp, end, &dt->second) < 0) {
+        return -1;
+    }
+    if (*pp < end && **pp == '.') {
         (*pp)++;
-        if (parse_small(pp, end, &dt->second) < 0) {
+        /* psycopg2 takes a '.' without digits as no fraction */
+        if (*pp < end && **pp >= '0' && **pp <= '9'
+                && typecast_parse_usecs(pp, end, 0, &usec) < 0) {
             return -1;
         }
-        if (*pp < end && **pp == '.') {
-            (*pp)++;
-            if (typecast_parse_usecs(pp, end, &usec) < 0) {
-                return -1;
-            }
-        }
+    }
+    if (dt->second > 59) {
+        dt->minute += 1;
+        dt->second -= 60;
     }
     dt->usec = (int)usec;
     return 0;
@@ -248,7 +258,14 @@ typecast_DATE_cast(const char *s, Py_ssize_t len, PyObject *curs)
     if (parse_date_part(&p, end, &dt) < 0) {
         goto error;
     }
-    parse_era(&p, end, &dt);
+    if (p < end && (*p == ' ' || *p == 'T')) {
+        /* the date of a timestamp, as psycopg2: the rest is ignored but
+         * for the era at the end */
+        if (len >= 2 && s[len - 2] == 'B' && s[len - 1] == 'C') {
+            dt.year = -dt.year;
+        }
+        p = end;
+    }
     if (p != end) {
         goto error;
     }
@@ -325,16 +342,15 @@ cast_timestamp(const char *s, Py_ssize_t len, PyObject *curs, int tz_caster)
         PyErr_SetString(DataError, "unable to parse date");
         goto exit;
     }
-    if (p < end && (*p == ' ' || *p == 'T')
-            && !(end - p == 3 && memcmp(p, " BC", 3) == 0)) {
-        p++;
+    /* the time can be missing (midnight), but not incomplete, as psycopg2 */
+    if (p < end && (*p == ' ' || *p == 'T') && ++p < end) {
         if (parse_time_part(&p, end, &dt) < 0
                 || parse_tz_part(&p, end, &dt) < 0) {
             PyErr_SetString(DataError, "unable to parse time");
             goto exit;
         }
+        parse_era(&p, end, &dt);
     }
-    parse_era(&p, end, &dt);
     if (p != end) {
         PyErr_SetString(DataError, "unable to parse timestamp");
         goto exit;

@@ -67,10 +67,12 @@ typecast_parse_digits(const char **pp, const char *end, int maxdigits,
 }
 
 /* Read the digits of a fraction of second (after the '.') at *pp as
- * microseconds, rounding past the sixth digit.  Returns -1 if there is no
- * digit. */
+ * microseconds, rounding past the sixth digit: up to 1000000 if `carry`
+ * (the caller carries it into the seconds), else at most 999999.  Returns
+ * -1 if there is no digit. */
 static inline int
-typecast_parse_usecs(const char **pp, const char *end, long long *usecs)
+typecast_parse_usecs(const char **pp, const char *end, int carry,
+                     long long *usecs)
 {
     const char *p = *pp;
     long long v = 0;
@@ -92,7 +94,7 @@ typecast_parse_usecs(const char **pp, const char *end, long long *usecs)
     for (; n < 6; n++) {
         v *= 10;
     }
-    if (v > 999999) {
+    if (v > 999999 && !carry) {
         v = 999999;     /* rounding overflow: only with > 6 digits */
     }
     *pp = p;

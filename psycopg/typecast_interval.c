@@ -3,8 +3,9 @@
  * Parses the "postgres" IntervalStyle (the default):
  *   1 year 2 mons -3 days +04:05:06.5
  * and, leniently, "postgres_verbose" (@ 1 day 2 hours 3.5 secs ago).
- * Like psycopg2 a month counts 30 days and a year 365 days.  The
- * iso_8601 style is not supported (NotSupportedError, as psycopg2).
+ * Like psycopg2 a month counts 30 days and a year 365 days, and a bare
+ * integer (as Redshift sends) counts microseconds.  The iso_8601 style is
+ * not supported (NotSupportedError, as psycopg2).
  */
 
 #include "typecast_internal.h"
@@ -32,20 +33,20 @@ floor_div(long long a, long long b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Time field after the hours: :MM:SS[.ffffff].  `hours` and `sign` were
- * already read. */
+/* Time field after the hours: :MM[:SS[.ffffff]] (psycopg2 takes H:M as
+ * hours and minutes).  `hours` and `sign` were already read. */
 static int
 parse_clock(const char **pp, const char *end, long long hours, int sign,
             interval_sum *sum)
 {
-    long long mins, secs, usecs = 0;
+    long long mins, secs = 0, usecs = 0;
 
     (*pp)++;    /* the ':' after the hours */
     if (typecast_parse_digits(pp, end, 2, &mins) <= 0) {
         return -1;
     }
     if (*pp >= end || **pp != ':') {
-        return -1;
+        goto done;
     }
     (*pp)++;
     if (typecast_parse_digits(pp, end, 2, &secs) <= 0) {
@@ -53,10 +54,14 @@ parse_clock(const char **pp, const char *end, long long hours, int sign,
     }
     if (*pp < end && **pp == '.') {
         (*pp)++;
-        if (typecast_parse_usecs(pp, end, &usecs) < 0) {
+        /* a '.' without digits is no fraction, as psycopg2 */
+        if (*pp < end && **pp >= '0' && **pp <= '9'
+                && typecast_parse_usecs(pp, end, 1, &usecs) < 0) {
             return -1;
         }
     }
+
+done:
     sum->secs += sign * (hours * 3600 + mins * 60 + secs);
     sum->usecs += sign * usecs;
     return 0;
@@ -124,7 +129,7 @@ parse_field(const char **pp, const char *end, interval_sum *sum)
     }
     if (*pp < end && **pp == '.') {
         (*pp)++;
-        if (typecast_parse_usecs(pp, end, &usecs) < 0) {
+        if (typecast_parse_usecs(pp, end, 1, &usecs) < 0) {
             return -1;
         }
     }
@@ -162,7 +167,8 @@ parse_interval(const char *s, Py_ssize_t len, interval_sum *sum)
             sum->usecs = -sum->usecs;
             break;
         }
-        if (parse_field(&p, end, sum) < 0) {
+        /* fields are separated by spaces */
+        if (parse_field(&p, end, sum) < 0 || (p < end && *p != ' ')) {
             PyErr_Format(DataError, "unable to parse interval: '%.200s'", s);
             return -1;
         }
@@ -175,6 +181,48 @@ parse_interval(const char *s, Py_ssize_t len, interval_sum *sum)
     return 0;
 }
 
+/* 1 if psycopg2 would read `s` as a number of microseconds: it has none
+ * of the characters that start a field (Redshift sends intervals so). */
+static int
+is_bare_number(const char *s, Py_ssize_t len)
+{
+    Py_ssize_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == 'y' || s[i] == 'm' || s[i] == 'd' || s[i] == ':'
+                || s[i] == 'P') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* `s` read as int(s, 0) microseconds, as psycopg2 does: int()'s ValueError
+ * if it is not a number, OverflowError if too big for a timedelta. */
+static PyObject *
+interval_from_usecs(const char *s, Py_ssize_t len)
+{
+    PyObject *str = NULL, *us = NULL, *rv = NULL;
+
+    /* a copy: PyLong_FromString() wants a NUL-terminated string */
+    if (!(str = PyBytes_FromStringAndSize(s, len))) {
+        goto exit;
+    }
+    if (!(us = PyLong_FromString(PyBytes_AS_STRING(str), NULL, 0))) {
+        goto exit;
+    }
+    rv = PyObject_CallFunction((PyObject *)PyDateTimeAPI->DeltaType,
+                               "iiO", 0, 0, us);
+    if (rv == NULL && PyErr_ExceptionMatches(PyExc_OverflowError)) {
+        PyErr_SetString(PyExc_OverflowError, "interval component too big");
+    }
+
+exit:
+    Py_XDECREF(str);
+    Py_XDECREF(us);
+    return rv;
+}
+
 PyObject *
 typecast_INTERVAL_cast(const char *s, Py_ssize_t len, PyObject *curs)
 {
@@ -185,6 +233,10 @@ typecast_INTERVAL_cast(const char *s, Py_ssize_t len, PyObject *curs)
         Py_RETURN_NONE;
     }
     if (parse_interval(s, len, &sum) < 0) {
+        if (PyErr_ExceptionMatches(DataError) && is_bare_number(s, len)) {
+            PyErr_Clear();
+            return interval_from_usecs(s, len);
+        }
         return NULL;
     }
     /* normalise to 0 <= usecs < 1s, 0 <= secs < 1 day */

@@ -186,3 +186,266 @@ def test_bytea_caster_and_roundtrip(cur):
     arr = cur.fetchone()[0]
     assert arr[0].format == "c" and arr[0].tobytes() == data[:3]
     assert arr[1] is None
+
+
+# ---------------------------------------------------------------------------
+# Date/time typecasters called on strings, as psycopg2 2.9 parses them.
+# Columns: DATE, TIME, DATETIME, DATETIMETZ, INTERVAL.  None: psycopg2 returns
+# a meaningless value or fails on a valid one; see CASTER_DIFFERENCES.
+
+from datetime import date, datetime, time, timedelta, timezone  # noqa: E402
+
+BAD_DATE = ("DataError", "unable to parse date")
+BAD_TIME = ("DataError", "unable to parse time")
+CASTERS = ("DATE", "TIME", "DATETIME", "DATETIMETZ", "INTERVAL")
+
+CASTER_CASES = [
+    ('', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: ''")),
+    (' ', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: ' '")),
+    ('1', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('13', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=13)),
+    ('13:30', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(seconds=48600)),
+    ('13:30:', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('13:30:1', BAD_DATE, time(13, 30, 1), BAD_DATE, BAD_DATE, timedelta(seconds=48601)),
+    ('13:30:15', BAD_DATE, time(13, 30, 15), BAD_DATE, BAD_DATE, timedelta(seconds=48615)),
+    ('13:30:15.', BAD_DATE, time(13, 30, 15), BAD_DATE, BAD_DATE, timedelta(seconds=48615)),
+    ('13:30:15.1', BAD_DATE, time(13, 30, 15, 100000), BAD_DATE, BAD_DATE, timedelta(seconds=48615, microseconds=100000)),
+    ('13:30:15.1234567', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(seconds=48615, microseconds=123457)),
+    ('13:30:15+02', BAD_DATE, time(13, 30, 15, tzinfo=timezone(timedelta(seconds=7200))), BAD_DATE, BAD_DATE, None),
+    ('13:30:15-02:30', BAD_DATE, time(13, 30, 15, tzinfo=timezone(timedelta(days=-1, seconds=77400))), BAD_DATE, BAD_DATE, None),
+    ('13:30:15+02:30:45', BAD_DATE, time(13, 30, 15, tzinfo=timezone(timedelta(seconds=9045))), BAD_DATE, BAD_DATE, None),
+    ('24:00:00', BAD_DATE, time(0, 0), BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('25:00:00', BAD_DATE, ('ValueError', 'hour must be in 0..23'), BAD_DATE, BAD_DATE, timedelta(days=1, seconds=3600)),
+    ('13:60:00', BAD_DATE, ('ValueError', 'minute must be in 0..59'), BAD_DATE, BAD_DATE, timedelta(seconds=50400)),
+    ('13:30:60', BAD_DATE, time(13, 31), BAD_DATE, BAD_DATE, timedelta(seconds=48660)),
+    ('13:30:61', BAD_DATE, time(13, 31, 1), BAD_DATE, BAD_DATE, timedelta(seconds=48661)),
+    ('00:00:00', BAD_DATE, time(0, 0), BAD_DATE, BAD_DATE, timedelta(0)),
+    ('23:59:59.999999', BAD_DATE, time(23, 59, 59, 999999), BAD_DATE, BAD_DATE, timedelta(seconds=86399, microseconds=999999)),
+    ('23:59:59.9999995', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('2020-01-02', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 0, 0), datetime(2020, 1, 2, 0, 0), ('ValueError', "invalid literal for int() with base 10: '2020-01-02'")),
+    ('2020-01-02 13:30', date(2020, 1, 2), BAD_TIME, BAD_TIME, BAD_TIME, None),
+    ('2020-01-02 13', date(2020, 1, 2), BAD_TIME, BAD_TIME, BAD_TIME, ('ValueError', "invalid literal for int() with base 10: '2020-01-02 13'")),
+    ('2020-01-02 13:30:15', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15), datetime(2020, 1, 2, 13, 30, 15), None),
+    ('2020-01-02T13:30:15', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15), datetime(2020, 1, 2, 13, 30, 15), None),
+    ('2020-01-02 13:30:15+01', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=3600))), datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=3600))), None),
+    ('2020-01-02 13:30:15.5-08', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15, 500000, tzinfo=timezone(timedelta(days=-1, seconds=57600))), datetime(2020, 1, 2, 13, 30, 15, 500000, tzinfo=timezone(timedelta(days=-1, seconds=57600))), None),
+    ('2020-01-02 ', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 0, 0), datetime(2020, 1, 2, 0, 0), ('ValueError', "invalid literal for int() with base 10: '2020-01-02 '")),
+    ('2020-01', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: '2020-01'")),
+    ('2020', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=2020)),
+    ('2020-13-01', ('ValueError', 'month must be in 1..12'), BAD_TIME, ('ValueError', 'month must be in 1..12'), ('ValueError', 'month must be in 1..12'), ('ValueError', "invalid literal for int() with base 10: '2020-13-01'")),
+    ('2020-02-30', ('ValueError', 'day is out of range for month'), BAD_TIME, ('ValueError', 'day is out of range for month'), ('ValueError', 'day is out of range for month'), ('ValueError', "invalid literal for int() with base 10: '2020-02-30'")),
+    ('0001-01-01', date(1, 1, 1), BAD_TIME, datetime(1, 1, 1, 0, 0), datetime(1, 1, 1, 0, 0), ('ValueError', "invalid literal for int() with base 0: '0001-01-01'")),
+    ('10000-01-01', ('ValueError', 'year 10000 is out of range'), BAD_TIME, ('ValueError', 'year 10000 is out of range'), ('ValueError', 'year 10000 is out of range'), ('ValueError', "invalid literal for int() with base 10: '10000-01-01'")),
+    ('infinity', date(9999, 12, 31), BAD_TIME, datetime(9999, 12, 31, 23, 59, 59, 999999), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), None),
+    ('-infinity', date(1, 1, 1), BAD_TIME, datetime(1, 1, 1, 0, 0), datetime(1, 1, 1, 0, 0, tzinfo=timezone.utc), None),
+    ('2020-01-02 BC', ('ValueError', 'year -2020 is out of range'), BAD_TIME, BAD_TIME, BAD_TIME, ('ValueError', "invalid literal for int() with base 10: '2020-01-02 BC'")),
+    ('2020-01-02 13:30:15 BC', ('ValueError', 'year -2020 is out of range'), BAD_TIME, ('ValueError', 'year -2020 is out of range'), ('ValueError', 'year -2020 is out of range'), None),
+    ('2020-01-02 13:30:15+01 BC', ('ValueError', 'year -2020 is out of range'), BAD_TIME, ('ValueError', 'year -2020 is out of range'), ('ValueError', 'year -2020 is out of range'), None),
+    ('2020-01-02 24:00:00', date(2020, 1, 2), BAD_TIME, None, None, None),
+    ('20-01-02', date(20, 1, 2), BAD_TIME, datetime(20, 1, 2, 0, 0), datetime(20, 1, 2, 0, 0), ('ValueError', "invalid literal for int() with base 10: '20-01-02'")),
+    ('2020-1-2 1:2:3', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 1, 2, 3), datetime(2020, 1, 2, 1, 2, 3), None),
+    ('abc', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: 'abc'")),
+    ('2020-01-02 13:30:15+14', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=50400))), datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=50400))), None),
+    ('2020-01-02 13:30:15+25', date(2020, 1, 2), BAD_TIME, ('ValueError', 'offset must be a timedelta strictly between -timedelta(hours=24) and timedelta(hours=24), not datetime.timedelta(days=1, seconds=3600).'), ('ValueError', 'offset must be a timedelta strictly between -timedelta(hours=24) and timedelta(hours=24), not datetime.timedelta(days=1, seconds=3600).'), None),
+    ('2020-01-02 13:30:15+01:30:30', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=5430))), datetime(2020, 1, 2, 13, 30, 15, tzinfo=timezone(timedelta(seconds=5430))), None),
+    ('1 day', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('1', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('-1', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=-1, seconds=86399, microseconds=999999)),
+    ('2', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=2)),
+    ('1 days', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('1 day 02:03:04', None, None, None, None, timedelta(days=1, seconds=7384)),
+    ('-1 days -02:03:04', None, BAD_TIME, None, None, timedelta(days=-2, seconds=79016)),
+    ('02:03:04', BAD_DATE, time(2, 3, 4), BAD_DATE, BAD_DATE, timedelta(seconds=7384)),
+    ('-02:03:04', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=-1, seconds=79016)),
+    ('1 year 2 mons 3 days', None, BAD_TIME, None, None, timedelta(days=428)),
+    ('1 year', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=365)),
+    ('1 mon', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=30)),
+    ('1 mons', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=30)),
+    ('3 days 04:05:06.789', None, None, None, None, timedelta(days=3, seconds=14706, microseconds=789000)),
+    ('00:00:00.000001', BAD_DATE, time(0, 0, 0, 1), BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('00:00:00.0000001', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(0)),
+    ('1 day 00:00:00.5', None, None, None, None, timedelta(days=1, microseconds=500000)),
+    ('999999999 days', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=999999999)),
+    ('1000000000 days', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('OverflowError', 'days=1000000000; must have magnitude <= 999999999')),
+    ('-999999999 days', None, BAD_TIME, None, None, timedelta(days=-999999999)),
+    ('-1000000000 days', None, BAD_TIME, None, None, ('OverflowError', 'days=-1000000000; must have magnitude <= 999999999')),
+    ('2147483647 days', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('OverflowError', 'days=2147483647; must have magnitude <= 999999999')),
+    ('2147483647 days 23:59:59', None, None, None, None, ('OverflowError', 'days=2147483647; must have magnitude <= 999999999')),
+    ('178956970 years 7 mons', None, BAD_TIME, None, None, None),
+    ('-178956970 years -8 mons', None, BAD_TIME, None, None, None),
+    ('100000000 years', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('@ 1 day', None, BAD_TIME, None, None, timedelta(days=1)),
+    ('P1D', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('NotSupportedError', 'iso_8601 intervalstyle currently not supported')),
+    ('1 week', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: '1 week'")),
+    ('1 hour', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('1:2', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(seconds=3720)),
+    ('1:2:3', BAD_DATE, time(1, 2, 3), BAD_DATE, BAD_DATE, timedelta(seconds=3723)),
+    ('1 day 1:2', None, BAD_TIME, None, None, timedelta(days=1, seconds=3720)),
+    ('1 day -1:2:3', None, BAD_TIME, None, None, timedelta(seconds=82677)),
+    ('1 2', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: '1 2'")),
+    ('1 days 2', None, BAD_TIME, None, None, None),
+    (' 1 day', None, BAD_TIME, None, None, timedelta(days=1)),
+    ('1 day ', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('-0', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(0)),
+    ('0', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(0)),
+    ('00:00:00', BAD_DATE, time(0, 0), BAD_DATE, BAD_DATE, timedelta(0)),
+    ('1.5', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: '1.5'")),
+    ('1.5 days', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('1e3', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: '1e3'")),
+    ('99999999999999999999', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('OverflowError', 'interval component too big')),
+    ('1 day 99999999:00:00', None, None, None, None, timedelta(days=4166667, seconds=54000)),
+    ('2562047788:00:54.775807', BAD_DATE, None, BAD_DATE, BAD_DATE, None),
+    ('-2562047788:00:54.775808', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('2562047789:00:00', BAD_DATE, None, BAD_DATE, BAD_DATE, None),
+    ('1 day 25:61:61', None, None, None, None, timedelta(days=2, seconds=7321)),
+    ('10:99', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(seconds=41940)),
+    ('1 year -1 mons', None, BAD_TIME, None, None, timedelta(days=335)),
+    ('5 mon', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=150)),
+    ('5 years 1 day 1:1:1.1', None, None, None, None, timedelta(days=1826, seconds=3661, microseconds=100000)),
+    ('x', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 10: 'x'")),
+    ('1 dayx', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('1d', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('01:02:03.1234567', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(seconds=3723, microseconds=123457)),
+    ('01:02:03.999999999', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(seconds=3724)),
+    ('2020-01-02 13:30:15.1234567', date(2020, 1, 2), BAD_TIME, None, None, None),
+    ('2020-01-02 23:59:59.9999999', date(2020, 1, 2), BAD_TIME, None, None, None),
+    ('13:30:15.9999999', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(seconds=48616)),
+    ('23:59:60', BAD_DATE, ('ValueError', 'minute must be in 0..59'), BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('23:59:60.5', BAD_DATE, ('ValueError', 'minute must be in 0..59'), BAD_DATE, BAD_DATE, timedelta(days=1, microseconds=500000)),
+    ('13:30:15+02:30:45', BAD_DATE, time(13, 30, 15, tzinfo=timezone(timedelta(seconds=9045))), BAD_DATE, BAD_DATE, None),
+    ('13:30:15+0230', BAD_DATE, None, BAD_DATE, BAD_DATE, None),
+    ('13:30:15 +02', BAD_DATE, None, BAD_DATE, BAD_DATE, None),
+    ('13:30:15.5+02', BAD_DATE, time(13, 30, 15, 500000, tzinfo=timezone(timedelta(seconds=7200))), BAD_DATE, BAD_DATE, None),
+    ('2020-01-02 13:30:60', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 31), datetime(2020, 1, 2, 13, 31), None),
+    ('2020-01-02 13:30:15.', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15), datetime(2020, 1, 2, 13, 30, 15), None),
+    ('2020-01-02 13:30:15.5+02:30:45', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 13, 30, 15, 500000, tzinfo=timezone(timedelta(seconds=9045))), datetime(2020, 1, 2, 13, 30, 15, 500000, tzinfo=timezone(timedelta(seconds=9045))), None),
+    ('2020-01-02 1:2:3', date(2020, 1, 2), BAD_TIME, datetime(2020, 1, 2, 1, 2, 3), datetime(2020, 1, 2, 1, 2, 3), None),
+    ('2020-01-02 13:30:15Z', date(2020, 1, 2), BAD_TIME, None, None, None),
+    ('2020-01-02  13:30:15', date(2020, 1, 2), BAD_TIME, None, None, None),
+    ('2020-01-02 13:30:15 BC', ('ValueError', 'year -2020 is out of range'), BAD_TIME, ('ValueError', 'year -2020 is out of range'), ('ValueError', 'year -2020 is out of range'), None),
+    ('0010-01-02 BC', ('ValueError', 'year -10 is out of range'), BAD_TIME, BAD_TIME, BAD_TIME, ('ValueError', "invalid literal for int() with base 0: '0010-01-02 BC'")),
+    ('2020-01-02 BC', ('ValueError', 'year -2020 is out of range'), BAD_TIME, BAD_TIME, BAD_TIME, ('ValueError', "invalid literal for int() with base 10: '2020-01-02 BC'")),
+    ('2020-01-02 13:30', date(2020, 1, 2), BAD_TIME, BAD_TIME, BAD_TIME, None),
+    ('2020-01-02 13', date(2020, 1, 2), BAD_TIME, BAD_TIME, BAD_TIME, ('ValueError', "invalid literal for int() with base 10: '2020-01-02 13'")),
+    ('1 day', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('1 days 01:00', None, BAD_TIME, None, None, timedelta(days=1, seconds=3600)),
+    ('1 day -01:00', None, BAD_TIME, None, None, timedelta(seconds=82800)),
+    ('-1 days +01:02:03', None, BAD_TIME, None, None, timedelta(days=-1, seconds=3723)),
+    ('@ 1 day', None, BAD_TIME, None, None, timedelta(days=1)),
+    ('1 mon 2 days', None, BAD_TIME, None, None, timedelta(days=32)),
+    ('-00:00:01', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=-1, seconds=86399)),
+    ('00:00:01.5', BAD_DATE, time(0, 0, 1, 500000), BAD_DATE, BAD_DATE, timedelta(seconds=1, microseconds=500000)),
+    ('-00:00:01.5', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=-1, seconds=86398, microseconds=500000)),
+    ('00:00:00.1234567', BAD_DATE, None, BAD_DATE, BAD_DATE, timedelta(microseconds=123457)),
+    ('1 day 00:00:00.0000005', None, None, None, None, timedelta(days=1, microseconds=1)),
+    ('0x10', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=16)),
+    ('1_000', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1000)),
+    (' 1', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('1 ', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('+1', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(microseconds=1)),
+    ('--1', None, BAD_TIME, None, None, ('ValueError', "invalid literal for int() with base 10: '--1'")),
+    ('00', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(0)),
+    ('007', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, ('ValueError', "invalid literal for int() with base 0: '007'")),
+    ('9223372036854775807', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=106751991, seconds=14454, microseconds=775807)),
+    ('86400000000', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=1)),
+    ('86399999999999999', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=999999, seconds=86399, microseconds=999999)),
+    ('-86399999999999999', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=-1000000, microseconds=1)),
+    ('1 year 1 day', None, BAD_TIME, None, None, timedelta(days=366)),
+    ('1 yr', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, None),
+    ('2 years', BAD_DATE, BAD_TIME, BAD_DATE, BAD_DATE, timedelta(days=730)),
+    ('1 mons 1 days 1:1:1', None, None, None, None, timedelta(days=31, seconds=3661)),
+]
+
+# Where this driver deliberately differs (doc/differences.rst): fractions
+# of more than 6 digits are rounded (psycopg2 raises ValueError, or reads
+# '.0000001' as 1 microsecond); a timestamp at 24:00:00 is refused
+# (psycopg2 returns midnight of the same day); intervals up to
+# PostgreSQL's largest are returned (psycopg2: "interval component too big");
+# verbose units such as '1 hour' are read.  Any other None above is a
+# string that is no PostgreSQL output, which raises DataError here.
+CASTER_DIFFERENCES = {
+    ("13:30:15.1234567", "TIME"): time(13, 30, 15, 123457),
+    ("00:00:00.0000001", "TIME"): time(0, 0),
+    ("23:59:59.9999995", "TIME"): time(23, 59, 59, 999999),
+    ("13:30:15.9999999", "TIME"): time(13, 30, 15, 999999),
+    ("01:02:03.999999999", "TIME"): time(1, 2, 3, 999999),
+    ("01:02:03.1234567", "TIME"): time(1, 2, 3, 123457),
+    ("00:00:00.1234567", "TIME"): time(0, 0, 0, 123457),
+    ("2020-01-02 23:59:59.9999999", "DATETIME"):
+        datetime(2020, 1, 2, 23, 59, 59, 999999),
+    ("2020-01-02 13:30:15.1234567", "DATETIME"):
+        datetime(2020, 1, 2, 13, 30, 15, 123457),
+    ("2020-01-02 24:00:00", "DATETIME"): ("ValueError", "hour must be in 0..23"),
+    ("2562047788:00:54.775807", "INTERVAL"):
+        timedelta(days=106751991, seconds=14454, microseconds=775807),
+    ("-2562047788:00:54.775808", "INTERVAL"):
+        timedelta(days=-106751992, seconds=71945, microseconds=224192),
+    ("2562047789:00:00", "INTERVAL"):
+        timedelta(days=106751991, seconds=18000),
+    ("1 hour", "INTERVAL"): timedelta(hours=1),
+    ("100000000 years", "INTERVAL"): ("OverflowError",
+        "days=36500000000; must have magnitude <= 999999999"),
+}
+
+
+def _cast_outcome(caster, s, cur):
+    try:
+        return caster(s, cur)
+    except Exception as e:
+        return (type(e).__name__, str(e))
+
+
+def test_datetime_casters_table(cur):
+    import psycopg2._psycopg as _psycopg
+
+    wrong = []
+    for s, *expected in CASTER_CASES:
+        for name, exp in zip(CASTERS, expected):
+            for prefix in ("", "PY"):
+                got = _cast_outcome(getattr(_psycopg, prefix + name), s, cur)
+                if exp is None:
+                    exp = CASTER_DIFFERENCES.get(
+                        (s, name.replace("DATETIMETZ", "DATETIME")))
+                    if exp is None:
+                        if not (isinstance(got, tuple)
+                                and got[0] in ("DataError", "OverflowError")):
+                            wrong.append((s, prefix + name, got, "DataError"))
+                        continue
+                if got != exp:
+                    wrong.append((s, prefix + name, got, exp))
+    assert wrong == []
+
+
+def test_time_caster_needs_seconds(cur):
+    with pytest.raises(psycopg2.DataError, match="unable to parse time"):
+        ext.TIME("13:30", cur)
+    with pytest.raises(psycopg2.DataError, match="unable to parse time"):
+        psycopg2.DATETIME("2020-01-02 13:30", cur)
+    with pytest.raises(psycopg2.DataError, match="unable to parse time"):
+        psycopg2.DATETIME("2020-01-02 13", cur)
+    assert ext.TIME("13:30:00", cur) == time(13, 30)
+    # the date caster takes the date of a timestamp
+    assert ext.DATE("2020-01-02 13:30:15+02", cur) == date(2020, 1, 2)
+
+
+def test_interval_caster_bare_number_is_microseconds(cur):
+    # Redshift sends intervals as a number of microseconds
+    assert ext.INTERVAL("1", cur) == timedelta(microseconds=1)
+    assert ext.INTERVAL("-1", cur) == timedelta(microseconds=-1)
+    assert ext.INTERVAL("86400000000", cur) == timedelta(days=1)
+    with pytest.raises(OverflowError, match="interval component too big"):
+        ext.INTERVAL("99999999999999999999999", cur)
+    with pytest.raises(OverflowError):
+        ext.INTERVAL("100000000 years", cur)
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        ext.INTERVAL("1.5", cur)
+
+
+def test_interval_from_server(cur):
+    cur.execute("""select '1 day'::interval, '-1 day +02:03:04.5'::interval,
+        '178000000 years'::interval < '178956970 years'::interval""")
+    assert cur.fetchone() == (
+        timedelta(days=1), timedelta(days=-1, seconds=7384.5), True)
+    cur.execute("select '178956970 years'::interval")
+    with pytest.raises(OverflowError):
+        cur.fetchone()
