@@ -300,10 +300,11 @@ resume_gc(int was_enabled)
 
 /* Fill `list` with tuple rows.  The list and the tuples stay untracked
  * while building (see build_tuple_row) and are tracked at the end when
- * they need to be.  0 ok, -1 error. */
+ * they need to be.  0 ok, -1 error (*failed: the index of the row that
+ * failed). */
 static int
 fill_tuple_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
-                long start, long count)
+                long start, long count, long *failed)
 {
     char *track = NULL;
     PyObject *row;
@@ -315,12 +316,14 @@ fill_tuple_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
     PyObject_GC_UnTrack(list);
     for (i = 0; i < count; i++) {
         if (!(row = build_tuple_row(self, rb, (int)(start + i), &need))) {
+            *failed = i;
             goto exit;
         }
         PyList_SET_ITEM(list, i, row);
         if (need) {
             if (track == NULL && !(track = PyMem_Calloc(count, 1))) {
                 PyErr_NoMemory();
+                *failed = i;
                 goto exit;
             }
             track[i] = 1;
@@ -344,13 +347,14 @@ exit:
 
 static int
 fill_factory_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
-                  long start, long count)
+                  long start, long count, long *failed)
 {
     PyObject *row;
     long i;
 
     for (i = 0; i < count; i++) {
         if (!(row = build_factory_row(self, rb, (int)(start + i)))) {
+            *failed = i;
             return -1;
         }
         PyList_SET_ITEM(list, i, row);
@@ -359,12 +363,13 @@ fill_factory_rows(cursorObject *self, rowBuilder *rb, PyObject *list,
 }
 
 PyObject *
-curs_build_rows(cursorObject *self, long start, long count)
+curs_build_rows(cursorObject *self, long start, long count, long *failed)
 {
     rowBuilder rb;
     PyObject *list = NULL;
     int r;
 
+    *failed = -1;
     if (rowbuilder_init(&rb, self) < 0) {
         return NULL;
     }
@@ -372,10 +377,10 @@ curs_build_rows(cursorObject *self, long start, long count)
         goto exit;
     }
     if (self->tuple_factory == NULL || self->tuple_factory == Py_None) {
-        r = fill_tuple_rows(self, &rb, list, start, count);
+        r = fill_tuple_rows(self, &rb, list, start, count, failed);
     }
     else {
-        r = fill_factory_rows(self, &rb, list, start, count);
+        r = fill_factory_rows(self, &rb, list, start, count, failed);
     }
     if (r < 0) {
         Py_CLEAR(list);
@@ -430,29 +435,67 @@ rows_to_take(cursorObject *self, long size)
     return size;
 }
 
+/* After a row failed to build (a caster or the row factory raised), go
+ * past it as psycopg2 does: the next fetch starts with the row after it,
+ * the rows built before it in the same call are lost.  Unless the failing
+ * Python code replaced the result (the casts tuple is held by the caller,
+ * so its address can't be reused meanwhile). */
+static void
+skip_failed_row(cursorObject *self, PGresult *res, PyObject *casts,
+                long row)
+{
+    if (row >= 0 && self->pgres == res && self->casts == casts) {
+        self->rownumber = row + 1;
+    }
+}
+
 /* Return the rows of the current result from rownumber on, at most size
  * (size < 0: all), as a list. */
 static PyObject *
 take_rows(cursorObject *self, long size)
 {
-    PyObject *rv;
+    PGresult *res = self->pgres;
+    PyObject *rv, *casts;
+    long start = self->rownumber, failed;
 
     if (check_have_result(self) < 0) {
         return NULL;
     }
     size = rows_to_take(self, size);
-    if (!(rv = curs_build_rows(self, self->rownumber, size))) {
-        return NULL;
+    casts = self->casts;
+    Py_XINCREF(casts);
+    if ((rv = curs_build_rows(self, start, size, &failed))) {
+        self->rownumber += size;
     }
-    self->rownumber += size;
+    else if (failed >= 0) {
+        skip_failed_row(self, res, casts, start + failed);
+    }
+    Py_XDECREF(casts);
     return rv;
+}
+
+/* The row at rownumber, which then moves on (even if it fails). */
+static PyObject *
+take_one_row(cursorObject *self)
+{
+    PGresult *res = self->pgres;
+    PyObject *row, *casts = self->casts;
+    long pos = self->rownumber;
+
+    Py_XINCREF(casts);
+    if ((row = curs_build_row(self, (int)pos))) {
+        self->rownumber++;
+    }
+    else {
+        skip_failed_row(self, res, casts, pos);
+    }
+    Py_XDECREF(casts);
+    return row;
 }
 
 PyObject *
 curs_fetchone(cursorObject *self, PyObject *dummy)
 {
-    PyObject *row;
-
     if (check_can_fetch(self, "fetchone") < 0) {
         return NULL;
     }
@@ -465,11 +508,7 @@ curs_fetchone(cursorObject *self, PyObject *dummy)
     if (self->rownumber >= self->ntuples) {
         Py_RETURN_NONE;
     }
-    if (!(row = curs_build_row(self, (int)self->rownumber))) {
-        return NULL;
-    }
-    self->rownumber++;
-    return row;
+    return take_one_row(self);
 }
 
 PyObject *
@@ -518,8 +557,6 @@ curs_fetchall(cursorObject *self, PyObject *dummy)
 PyObject *
 curs_iternext(cursorObject *self)
 {
-    PyObject *row;
-
     if (check_can_fetch(self, "fetchone") < 0) {
         return NULL;
     }
@@ -536,11 +573,7 @@ curs_iternext(cursorObject *self)
     if (self->rownumber >= self->ntuples) {
         return NULL;    /* StopIteration */
     }
-    if (!(row = curs_build_row(self, (int)self->rownumber))) {
-        return NULL;
-    }
-    self->rownumber++;
-    return row;
+    return take_one_row(self);
 }
 
 /* ------------------------------------------------------------------ */

@@ -143,8 +143,10 @@ PyObject *curs_scroll(cursorObject *self, PyObject *args, PyObject *kwargs);
 PyObject *curs_iternext(cursorObject *self);
 
 /* Build rows [start, start + count) of the current result into a new
- * list.  NULL on error. */
-PyObject *curs_build_rows(cursorObject *self, long start, long count);
+ * list.  NULL on error, with *failed the index (from start) of the row that
+ * failed, -1 if none did. */
+PyObject *curs_build_rows(cursorObject *self, long start, long count,
+                          long *failed);
 
 /* ------------------------------------------------------------------ */
 /* cursor_named.c: server-side cursors                                */

@@ -449,3 +449,121 @@ def test_interval_from_server(cur):
     cur.execute("select '178956970 years'::interval")
     with pytest.raises(OverflowError):
         cur.fetchone()
+
+
+# ---------------------------------------------------------------------------
+# A typecaster raising during a fetch: the fetch moves past the bad row, as
+# psycopg2 does (the rows built before it in the same call are lost).
+
+
+def _bad_int(bad):
+    def cast(s, cur):
+        if s in bad:
+            raise ZeroDivisionError("bad row %s" % s)
+        return int(s)
+    return ext.new_type((23,), "BADINT", cast)
+
+
+def _fetch_loop(cur, fetch, limit=8):
+    out = []
+    for _ in range(limit):
+        try:
+            r = fetch()
+        except ZeroDivisionError as e:
+            out.append(str(e))
+        else:
+            out.append(r)
+            if not r:
+                break
+        out.append(cur.rownumber)
+    return out
+
+
+@pytest.fixture
+def badcur(conn):
+    def make(bad=("2",), name=None):
+        cur = conn.cursor(name) if name else conn.cursor()
+        ext.register_type(_bad_int(bad), cur)
+        cur.execute("select i from generate_series(1, 4) i")
+        return cur
+    return make
+
+
+def test_fetchone_skips_bad_row(badcur):
+    cur = badcur()
+    assert _fetch_loop(cur, cur.fetchone) == [
+        (1,), 1, "bad row 2", 2, (3,), 3, (4,), 4, None]
+    assert cur.rowcount == 4
+
+
+@pytest.mark.parametrize("size, expected", [
+    (1, [[(1,)], 1, "bad row 2", 2, [(3,)], 3, [(4,)], 4, []]),
+    (2, ["bad row 2", 2, [(3,), (4,)], 4, []]),
+    (3, ["bad row 2", 2, [(3,), (4,)], 4, []]),
+])
+def test_fetchmany_skips_bad_row(badcur, size, expected):
+    cur = badcur()
+    assert _fetch_loop(cur, lambda: cur.fetchmany(size)) == expected
+
+
+def test_fetchall_skips_bad_row(badcur):
+    cur = badcur()
+    assert _fetch_loop(cur, cur.fetchall) == [
+        "bad row 2", 2, [(3,), (4,)], 4, []]
+    assert cur.rownumber == 4
+    cur = badcur(bad=("1", "3"))
+    assert _fetch_loop(cur, cur.fetchall) == [
+        "bad row 1", 1, "bad row 3", 3, [(4,)], 4, []]
+
+
+def test_iteration_skips_bad_row(badcur):
+    cur = badcur()
+    it = iter(cur)
+    got = _fetch_loop(cur, lambda: next(it, None), 6)
+    assert got == [(1,), 1, "bad row 2", 2, (3,), 3, (4,), 4, None]
+    cur = badcur()
+    rows = []
+    with pytest.raises(ZeroDivisionError):
+        for r in cur:
+            rows.append(r)
+    assert rows == [(1,)] and cur.rownumber == 2
+    assert cur.fetchall() == [(3,), (4,)]
+
+
+def test_scroll_back_to_bad_row(badcur):
+    cur = badcur()
+    cur.scroll(1)
+    with pytest.raises(ZeroDivisionError):
+        cur.fetchone()
+    assert cur.rownumber == 2
+    cur.scroll(0, "absolute")
+    assert cur.fetchone() == (1,)
+    with pytest.raises(ZeroDivisionError):
+        cur.fetchmany(3)
+    assert cur.rownumber == 2
+    assert cur.fetchall() == [(3,), (4,)]
+
+
+def test_named_cursor_skips_bad_row(conn, badcur):
+    cur = badcur(name="badnamed")
+    assert _fetch_loop(cur, cur.fetchone) == [
+        (1,), 1, "bad row 2", 1, (3,), 1, (4,), 1, None]
+    conn.rollback()
+    cur = badcur(name="badnamed2")
+    cur.itersize = 2
+    rows = []
+    with pytest.raises(ZeroDivisionError):
+        for r in cur:
+            rows.append(r)
+    assert rows == [(1,)] and (cur.rownumber, cur.rowcount) == (2, 2)
+    assert list(cur) == [(3,), (4,)]
+
+
+def test_row_factory_skips_bad_row(conn):
+    import psycopg2.extras
+
+    cur = conn.cursor(cursor_factory=psycopg2.extras.DictCursor)
+    ext.register_type(_bad_int(("2",)), cur)
+    cur.execute("select i from generate_series(1, 4) i")
+    got = _fetch_loop(cur, cur.fetchone)
+    assert got == [[1], 1, "bad row 2", 2, [3], 3, [4], 4, None]
