@@ -164,7 +164,7 @@ curs_run_query(cursorObject *self, PyObject *query, int flags)
     if (self->conn->async_) {
         return conn_async_execute(self->conn, self, q);
     }
-    if (conn_begin_if_needed(self->conn) < 0) {
+    if (!(flags & RUN_NO_BEGIN) && conn_begin_if_needed(self->conn) < 0) {
         return -1;
     }
     if (!(res = conn_exec(self->conn, q))) {

@@ -92,6 +92,7 @@ PyObject *curs_quote_identifier(cursorObject *self, PyObject *ident);
 
 /* Flags of curs_run_query() */
 #define RUN_DISCARD_TUPLES  1   /* executemany: don't keep result sets */
+#define RUN_NO_BEGIN        2   /* don't start a transaction first */
 
 /* Send `query` (bytes) on the cursor's connection (BEGIN first when
  * needed) and handle the result: result set, command status, COPY (when

@@ -257,8 +257,7 @@ curs_close(cursorObject *self, PyObject *dummy)
      * the server */
     if (self->name != NULL && !self->conn->closed) {
         if (named_close(self) < 0) {
-            self->closed = 1;
-            goto exit;
+            goto exit;      /* as psycopg2: still open */
         }
     }
     self->closed = 1;

@@ -567,3 +567,116 @@ def test_row_factory_skips_bad_row(conn):
     cur.execute("select i from generate_series(1, 4) i")
     got = _fetch_loop(cur, cur.fetchone)
     assert got == [[1], 1, "bad row 2", 2, [3], 3, [4], 4, None]
+
+
+# ---------------------------------------------------------------------------
+# Named cursors: close() of a cursor closed or re-declared behind its back,
+# WITH HOLD cursors used outside transactions.
+
+
+def _status(conn):
+    return conn.status, conn.info.transaction_status
+
+
+def test_close_stolen_named_cursor(conn):
+    cur = conn.cursor("stolen")
+    cur.execute("select generate_series(1, 10)")
+    conn.cursor().execute("close stolen")
+    with pytest.raises(psycopg2.errors.InvalidCursorName):
+        cur.close()
+    assert not cur.closed
+    assert _status(conn) == (ext.STATUS_BEGIN, ext.TRANSACTION_STATUS_INERROR)
+    cur.close()     # in a failed transaction: nothing sent
+    assert cur.closed
+    conn.rollback()
+
+
+def test_close_redeclared_named_cursor(conn):
+    cur = conn.cursor("stolen3")
+    cur.execute("select generate_series(1, 10)")
+    other = conn.cursor()
+    other.execute("close stolen3")
+    other.execute("declare stolen3 cursor for select 'x'")
+    assert cur.fetchone() == ("x",)
+    cur.close()     # closes the cursor of that name
+    assert cur.closed and cur.statusmessage == "CLOSE CURSOR"
+    with pytest.raises(psycopg2.errors.InvalidCursorName):
+        other.execute("fetch all from stolen3")
+    conn.rollback()
+
+
+def test_close_never_executed_named_cursor(conn):
+    cur = conn.cursor("absent")
+    cur.close()
+    assert cur.closed and cur.statusmessage == "SELECT 0"
+    assert _status(conn) == (ext.STATUS_READY, ext.TRANSACTION_STATUS_IDLE)
+    # one declared by a function (a refcursor) is closed
+    other = conn.cursor()
+    other.execute("""create function pg_temp.rc() returns refcursor
+        language plpgsql as $$ declare r refcursor := 'myrc';
+        begin open r for select generate_series(1, 3); return r; end $$""")
+    other.execute("select pg_temp.rc()")
+    cur = conn.cursor("myrc")
+    assert cur.fetchall() == [(1,), (2,), (3,)]
+    cur.close()
+    assert cur.closed and cur.statusmessage == "CLOSE CURSOR"
+    other.execute("select count(*) from pg_cursors where name = 'myrc'")
+    assert other.fetchone() == (0,)
+    conn.rollback()
+
+
+def test_close_named_cursor_after_commit(conn):
+    cur = conn.cursor("x1")
+    cur.execute("select 1")
+    conn.commit()
+    for _ in range(2):
+        with pytest.raises(psycopg2.ProgrammingError,
+                           match="named cursor isn't valid anymore"):
+            cur.close()
+        assert not cur.closed
+    cur = conn.cursor("x3")
+    cur.execute("select 1")
+    conn.rollback()
+    with pytest.raises(psycopg2.ProgrammingError, match="isn't valid"):
+        cur.close()
+
+
+def test_withhold_cursor_autocommit_stays_ready(conn):
+    conn.autocommit = True
+    cur = conn.cursor("wh", withhold=True)
+    cur.execute("select generate_series(1, 5)")
+    ready = (ext.STATUS_READY, ext.TRANSACTION_STATUS_IDLE)
+    assert _status(conn) == ready
+    assert cur.fetchone() == (1,)
+    assert _status(conn) == ready
+    assert cur.fetchmany(2) == [(2,), (3,)]
+    assert _status(conn) == ready
+    assert cur.fetchall() == [(4,), (5,)]
+    assert _status(conn) == ready
+    with pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState):
+        cur.scroll(0, "absolute")
+    assert _status(conn) == ready
+    cur.close()
+    assert _status(conn) == ready
+    cur = conn.cursor("wh2", withhold=True)
+    cur.execute("select generate_series(1, 3)")
+    assert list(cur) == [(1,), (2,), (3,)]
+    assert _status(conn) == ready
+    conn.cursor().execute("close wh2")
+    with pytest.raises(psycopg2.errors.InvalidCursorName):
+        cur.close()
+    assert not cur.closed and _status(conn) == ready
+
+
+def test_withhold_cursor_after_commit_stays_ready(conn):
+    cur = conn.cursor("wh4", withhold=True)
+    cur.execute("select generate_series(1, 5)")
+    assert conn.status == ext.STATUS_BEGIN
+    conn.commit()
+    ready = (ext.STATUS_READY, ext.TRANSACTION_STATUS_IDLE)
+    assert cur.fetchone() == (1,)
+    assert _status(conn) == ready       # no BEGIN before the FETCH
+    assert list(cur) == [(2,), (3,), (4,), (5,)]
+    assert _status(conn) == ready
+    cur.close()
+    assert _status(conn) == ready
