@@ -237,7 +237,12 @@ class DictRow(list):
         # "in" tests the column names, as for a mapping
         return x in self._index
 
-    # pickled as: the list items, then this state (values, index)
+    # Copied and pickled as psycopg2 does: list's own reduction (the class,
+    # the values) with this state (values, index).  Without it, copy and
+    # pickle would add the values again after setting the state.
+    def __reduce__(self) -> Any:
+        return super().__reduce__()
+
     def __getstate__(self) -> Tuple[List[Any], "OrderedDict[str, int]"]:
         return list(self), self._index.copy()
 
@@ -343,24 +348,6 @@ _re_clean = _re.compile(
     "[" + _re.escape(" " + _string.punctuation.replace("_", "")) + "]")
 
 
-@lru_cache(512)
-def _record_class(names: Tuple[str, ...]) -> Any:
-    """Return a namedtuple class "Record" with a field per column name.
-
-    Column names are made valid identifiers where possible: punctuation
-    becomes "_", and names starting with "_" or a digit get an "f" prefix
-    (``?column?`` -> ``f_column_``).  Duplicate names or Python keywords
-    raise `ValueError`, as namedtuple does.
-    """
-    fields = []
-    for name in names:
-        name = _re_clean.sub("_", name)
-        if not name or name[0] == "_" or name[0].isdigit():
-            name = "f" + name
-        fields.append(name)
-    return namedtuple("Record", fields)
-
-
 class NamedTupleCursor(_cursor):
     """A cursor returning each row as a `~collections.namedtuple`.
 
@@ -400,7 +387,25 @@ class NamedTupleCursor(_cursor):
         return nt
 
     def _make_nt(self) -> Any:
-        return _record_class(tuple(column[0] for column in self.description))
+        key = tuple(d[0] for d in self.description) if self.description else ()
+        return self._cached_make_nt(key)
+
+    @classmethod
+    def _do_make_nt(cls, key: Tuple[str, ...]) -> Any:
+        """Return a namedtuple class "Record" with a field per column name.
+
+        Column names are made valid identifiers where possible: punctuation
+        becomes "_", and names starting with "_" or a digit get an "f"
+        prefix (``?column?`` -> ``f_column_``).  Duplicate names or Python
+        keywords raise `ValueError`, as namedtuple does.
+        """
+        fields = []
+        for name in key:
+            name = _re_clean.sub("_", name)
+            if not name or name[0] == "_" or name[0].isdigit():
+                name = "f" + name
+            fields.append(name)
+        return namedtuple("Record", fields)
 
     def fetchone(self) -> Any:
         t = super().fetchone()
@@ -431,6 +436,18 @@ class NamedTupleCursor(_cursor):
         yield make(t)
         for t in _next_until_stop(it):
             yield make(t)
+
+
+@lru_cache(512)
+def _cached_make_nt(cls: Any, key: Tuple[str, ...]) -> Any:
+    return cls._do_make_nt(key)
+
+
+# The namedtuple classes are cached per cursor class and column names, as in
+# psycopg2: exposed so that the cache can be cleared or resized (replace it
+# with classmethod(lru_cache(n)(...))).
+NamedTupleCursor._cached_make_nt = classmethod(  # type: ignore[attr-defined]
+    _cached_make_nt)
 
 
 # ---------------------------------------------------------------------------

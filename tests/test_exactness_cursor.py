@@ -680,3 +680,117 @@ def test_withhold_cursor_after_commit_stays_ready(conn):
     assert _status(conn) == ready
     cur.close()
     assert _status(conn) == ready
+
+
+# ---------------------------------------------------------------------------
+# extras: copies of the rows, the namedtuple class cache
+
+
+@pytest.fixture
+def dictrow(conn):
+    import psycopg2.extras
+
+    cur = conn.cursor(cursor_factory=psycopg2.extras.DictCursor)
+    cur.execute("select 1 as a, 'x' as b")
+    return cur.fetchone()
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle", "pickle0"])
+def test_dictrow_copies(dictrow, how):
+    import copy
+    import pickle
+
+    r = dictrow
+    if how == "copy":
+        c = copy.copy(r)
+    elif how == "deepcopy":
+        c = copy.deepcopy(r)
+    else:
+        c = pickle.loads(pickle.dumps(r, 0 if how == "pickle0" else None))
+    assert type(c) is type(r)
+    assert c == [1, "x"] and len(c) == 2 and list(c) == [1, "x"]
+    assert list(c.keys()) == ["a", "b"]
+    assert list(c.items()) == [("a", 1), ("b", "x")]
+    assert (c["a"], c[1], c.get("b"), "a" in c) == (1, "x", "x", True)
+    assert c._index == r._index and c._index is not r._index
+    assert not hasattr(c, "__dict__")
+    c[0] = 99
+    assert c == [99, "x"] and r == [1, "x"]
+
+
+def test_dictrow_reduce(dictrow):
+    import copyreg
+
+    assert dictrow.__reduce_ex__(2)[0] is copyreg._reconstructor
+    assert dictrow.__getstate__() == ([1, "x"], {"a": 0, "b": 1})
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_realdictrow_copies(conn, how):
+    import copy
+    import pickle
+    import psycopg2.extras
+
+    cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+    cur.execute("select 1 as a, 'x' as b")
+    r = cur.fetchone()
+    if how == "copy":
+        c = copy.copy(r)
+    elif how == "deepcopy":
+        c = copy.deepcopy(r)
+    else:
+        c = pickle.loads(pickle.dumps(r))
+    assert type(c) is psycopg2.extras.RealDictRow
+    assert list(c.items()) == [("a", 1), ("b", "x")] and c == r
+    assert vars(c) == {} and vars(r) == {}
+    c["c"] = 3
+    assert list(c) == ["a", "b", "c"] and list(r) == ["a", "b"]
+
+
+def test_namedtuple_cache(conn):
+    from psycopg2.extras import NamedTupleCursor
+
+    cached = NamedTupleCursor._cached_make_nt
+    cached.cache_clear()
+    assert cached.cache_info() == (0, 0, 512, 0)
+    assert cached.cache_parameters() == {"maxsize": 512, "typed": False}
+    cur = conn.cursor(cursor_factory=NamedTupleCursor)
+    cur.execute("select 1 as a, 2 as b")
+    r1 = cur.fetchone()
+    assert (type(r1).__name__, r1._fields, r1.a) == ("Record", ("a", "b"), 1)
+    assert cached.cache_info() == (0, 1, 512, 1)
+    cur.execute("select 3 as a, 4 as b")
+    assert type(cur.fetchone()) is type(r1)
+    assert cached.cache_info() == (1, 1, 512, 1)
+    # called with the column names, as psycopg2's
+    assert cached(("a", "b")) is type(r1)
+    assert NamedTupleCursor._do_make_nt(("x y", "1z", "_w"))._fields == (
+        "x_y", "f1z", "f_w")
+    cached.cache_clear()
+    assert cached.cache_info().currsize == 0
+
+
+def test_namedtuple_cache_patched(conn):
+    # code out there replaces the cache (e.g. to disable it)
+    from functools import lru_cache
+    from psycopg2 import extras
+
+    saved = extras.NamedTupleCursor._cached_make_nt
+    calls = []
+
+    class MyCursor(extras.NamedTupleCursor):
+        @classmethod
+        def _do_make_nt(cls, key):
+            calls.append(key)
+            return super()._do_make_nt(key)
+
+    try:
+        extras.NamedTupleCursor._cached_make_nt = classmethod(
+            lru_cache(None)(lambda cls, key: cls._do_make_nt(key)))
+        cur = conn.cursor(cursor_factory=MyCursor)
+        for _ in range(2):
+            cur.execute("select 1 as c")
+            assert cur.fetchone().c == 1
+        assert calls == [("c",)]
+    finally:
+        extras.NamedTupleCursor._cached_make_nt = saved
