@@ -411,9 +411,19 @@ def test_datetime_casters_table(cur):
                                 and got[0] in ("DataError", "OverflowError")):
                             wrong.append((s, prefix + name, got, "DataError"))
                         continue
-                if got != exp:
+                if got != exp and not _same_int_error(got, exp):
                     wrong.append((s, prefix + name, got, exp))
     assert wrong == []
+
+
+def _same_int_error(got, exp):
+    # int()'s message names the base it guessed, differently across Python
+    # versions (psycopg2 gets the same message as we do on each)
+    prefix = "invalid literal for int() with base "
+    return (isinstance(got, tuple) and isinstance(exp, tuple)
+            and got[0] == exp[0] == "ValueError"
+            and got[1].startswith(prefix) and exp[1].startswith(prefix)
+            and got[1].split(": ", 1)[1] == exp[1].split(": ", 1)[1])
 
 
 def test_time_caster_needs_seconds(cur):
