@@ -468,6 +468,10 @@ copy_refuse(cursorObject *self, PGresult *res)
     PGresult *last;
     char *buf;
 
+    /* statusmessage '' (the COPY's command status), as psycopg2 */
+    if (curs_set_status(self, res) < 0) {
+        PyErr_Clear();
+    }
     PQclear(res);
     CONN_LOCK_BEGIN(conn);
     if (status == PGRES_COPY_OUT) {

@@ -358,6 +358,57 @@ def test_copy_refused_on_async_connection(dsn, method, args):
         aconn.close()
 
 
+@pytest.mark.parametrize("query, method", [
+    ("copy (select 1) to stdout", "copy_to"),
+    ("copy tcopy from stdin", "copy_from"),
+    ("select 1; copy (select 1) to stdout", "copy_to"),
+])
+def test_copy_statement_in_async_execute(dsn, query, method):
+    # psycopg2: execute() sends it; poll() raises ProgrammingError naming
+    # the method to use (not NotSupportedError); statusmessage is ''
+    import select
+    import psycopg2.extras
+
+    aconn = psycopg2.connect(dsn, async_=True)
+    try:
+        psycopg2.extras.wait_select(aconn)
+        cur = aconn.cursor()
+        cur.execute("create temp table tcopy (a int)")
+        psycopg2.extras.wait_select(aconn)
+        cur.execute(query)
+        direction = "TO" if method == "copy_to" else "FROM"
+        msg = r"can't execute COPY %s: use the %s\(\) method" % (
+            direction, method)
+        with pytest.raises(psycopg2.ProgrammingError, match=msg):
+            for _ in range(100):
+                if aconn.poll() == psycopg2.extensions.POLL_OK:
+                    break
+                select.select([aconn], [], [], 1.0)
+        assert not aconn.isexecuting()
+        with pytest.raises(psycopg2.ProgrammingError, match="no results"):
+            cur.fetchone()
+    finally:
+        aconn.close()
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+@pytest.mark.parametrize("query, method", [
+    ("copy (select 1) to stdout", "copy_to"),
+    ("copy tcopy from stdin", "copy_from"),
+])
+def test_copy_statement_in_execute_status(conn, autocommit, query, method):
+    conn.autocommit = autocommit
+    cur = conn.cursor()
+    cur.execute("create temp table tcopy (a int)")
+    with pytest.raises(psycopg2.ProgrammingError, match=method):
+        cur.execute(query)
+    assert cur.statusmessage == ""
+    assert cur.rowcount == -1
+    conn.rollback()
+    cur.execute("select 5")
+    assert cur.fetchone() == (5,)
+
+
 def test_copy_checks_order_on_closed_cursor(conn):
     cur = conn.cursor()
     cur.close()
