@@ -268,66 +268,6 @@ conn_setup(connectionObject *self)
 }
 
 /* ------------------------------------------------------------------ */
-/* Running commands                                                   */
-
-PGresult *
-conn_exec(connectionObject *self, const char *query)
-{
-    PGresult *res = NULL;
-    int lost = 0, closed = 0;
-
-    if (conn_check_open(self) < 0) { return NULL; }
-    if (psyco_wait_callback) { return conn_exec_green(self, query); }
-    /* a blocking PQexec would hang behind an async query in flight */
-    if (self->async_cursor || self->async_status != ASYNC_DONE) {
-        PyErr_SetString(ProgrammingError,
-            "execute cannot be used while an asynchronous query is underway");
-        return NULL;
-    }
-
-    CONN_LOCK_BEGIN(self);
-    if (self->pgconn) {
-        res = PQexec(self->pgconn, query);
-        lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
-    }
-    else {
-        closed = 1;     /* closed by another thread meanwhile */
-    }
-    CONN_LOCK_END(self);
-
-    if (closed) {
-        PyErr_SetString(InterfaceError, "connection already closed");
-        return NULL;
-    }
-    conn_process_notices(self);
-    conn_process_notifies(self);
-    if (!res || lost) {
-        pq_raise(self, NULL, res);
-        if (res) { PQclear(res); }
-        if (lost) { conn_set_broken(self); }
-        return NULL;
-    }
-    return res;
-}
-
-int
-conn_exec_command(connectionObject *self, const char *query)
-{
-    PGresult *res;
-    ExecStatusType status;
-
-    if (!(res = conn_exec(self, query))) { return -1; }
-    status = PQresultStatus(res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        pq_raise(self, NULL, res);
-        PQclear(res);
-        return -1;
-    }
-    PQclear(res);
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Transactions                                                       */
 
 static int
@@ -358,33 +298,205 @@ build_begin(connectionObject *self, char *buf, size_t size)
         srv_readonly[ro], srv_deferrable[de]);
 }
 
+/* ------------------------------------------------------------------ */
+/* Running commands                                                   */
+
+/* What conn_exec and its relatives check before taking the lock. */
+static int
+exec_precheck(connectionObject *self)
+{
+    if (conn_check_open(self) < 0) { return -1; }
+    /* a blocking PQexec would hang behind an async query in flight */
+    if (self->async_cursor || self->async_status != ASYNC_DONE) {
+        PyErr_SetString(ProgrammingError,
+            "execute cannot be used while an asynchronous query is underway");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the lock is released: Python-side bookkeeping and errors.
+ * Returns res, or NULL with an exception set (res freed). */
+static PGresult *
+exec_finish(connectionObject *self, PGresult *res, int lost, int closed)
+{
+    if (closed) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return NULL;
+    }
+    conn_process_notices(self);
+    conn_process_notifies(self);
+    if (!res || lost) {
+        pq_raise(self, NULL, res);
+        if (res) { PQclear(res); }
+        if (lost) { conn_set_broken(self); }
+        return NULL;
+    }
+    return res;
+}
+
+/* 1 if a query run now must be preceded by BEGIN.  Since psycopg2 2.9
+ * `with conn:` makes a transaction even in autocommit. */
+static int
+begin_needed(connectionObject *self)
+{
+    if (self->status != CONN_STATUS_READY || self->async_) { return 0; }
+    return !self->autocommit || self->entered;
+}
+
+int
+conn_begin_locked(connectionObject *self, PGresult **error)
+{
+    char bq[128];
+    PGresult *res;
+
+    *error = NULL;
+    if (!begin_needed(self)) { return 0; }
+    build_begin(self, bq, sizeof(bq));
+    res = PQexec(self->pgconn, bq);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *error = res;
+        return -1;
+    }
+    PQclear(res);
+    self->status = CONN_STATUS_BEGIN;
+    return 0;
+}
+
+/* Lock held, GIL released: BEGIN if needed, then the query.  A failed
+ * BEGIN's result is returned instead of the query's: the caller raises
+ * its error. */
+static PGresult *
+exec_locked(connectionObject *self, const char *query, int begin)
+{
+    PGresult *error;
+
+    if (begin && conn_begin_locked(self, &error) < 0) {
+        return error;
+    }
+    return PQexec(self->pgconn, query);
+}
+
+static PGresult *
+exec_query(connectionObject *self, const char *query, int begin)
+{
+    PGresult *res = NULL;
+    int lost = 0, closed = 0;
+
+    CONN_LOCK_BEGIN(self);
+    if (self->pgconn) {
+        res = exec_locked(self, query, begin);
+        lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
+    }
+    else {
+        closed = 1;     /* closed by another thread meanwhile */
+    }
+    CONN_LOCK_END(self);
+    return exec_finish(self, res, lost, closed);
+}
+
+PGresult *
+conn_exec(connectionObject *self, const char *query)
+{
+    if (conn_check_open(self) < 0) { return NULL; }
+    if (psyco_wait_callback) { return conn_exec_green(self, query); }
+    if (exec_precheck(self) < 0) { return NULL; }
+    return exec_query(self, query, 0);
+}
+
+PGresult *
+conn_exec_in_transaction(connectionObject *self, const char *query)
+{
+    if (conn_check_open(self) < 0) { return NULL; }
+    if (psyco_wait_callback) {
+        if (conn_begin_if_needed(self) < 0) { return NULL; }
+        return conn_exec_green(self, query);
+    }
+    if (exec_precheck(self) < 0) { return NULL; }
+    return exec_query(self, query, 1);
+}
+
+int
+conn_exec_command(connectionObject *self, const char *query)
+{
+    PGresult *res;
+    ExecStatusType status;
+
+    if (!(res = conn_exec(self, query))) { return -1; }
+    status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pq_raise(self, NULL, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int
 conn_begin_if_needed(connectionObject *self)
 {
     char query[128];
 
-    if (self->status != CONN_STATUS_READY || self->async_) { return 0; }
-    /* since psycopg2 2.9 `with conn:` makes a transaction even in
-     * autocommit */
-    if (self->autocommit && !self->entered) { return 0; }
-
+    if (!begin_needed(self)) { return 0; }
     build_begin(self, query, sizeof(query));
     if (conn_exec_command(self, query) < 0) { return -1; }
     self->status = CONN_STATUS_BEGIN;
     return 0;
 }
 
-/* COMMIT or ROLLBACK: whatever happens the transaction is over. */
+/* Lock held, GIL released: COMMIT or ROLLBACK if a transaction is open
+ * (status read here, so that threads ending the same transaction send
+ * one command); whatever happens the transaction is over. */
+static PGresult *
+end_transaction_locked(connectionObject *self, const char *command,
+                       int *sent)
+{
+    PGresult *res;
+
+    if (self->status != CONN_STATUS_BEGIN) { return NULL; }
+    *sent = 1;
+    self->mark += 1;
+    res = PQexec(self->pgconn, command);
+    self->status = CONN_STATUS_READY;
+    return res;
+}
+
 static int
 conn_end_transaction(connectionObject *self, const char *command)
 {
-    int rv;
+    PGresult *res = NULL;
+    ExecStatusType status;
+    int lost = 0, closed = 0, sent = 0;
 
-    if (self->status != CONN_STATUS_BEGIN) { return 0; }
-    self->mark += 1;
-    rv = conn_exec_command(self, command);
-    self->status = CONN_STATUS_READY;
-    return rv;
+    if (psyco_wait_callback || self->async_) {
+        int rv;
+        if (self->status != CONN_STATUS_BEGIN) { return 0; }
+        self->mark += 1;
+        rv = conn_exec_command(self, command);
+        self->status = CONN_STATUS_READY;
+        return rv;
+    }
+    if (exec_precheck(self) < 0) { return -1; }
+    CONN_LOCK_BEGIN(self);
+    if (self->pgconn) {
+        res = end_transaction_locked(self, command, &sent);
+        lost = sent && PQstatus(self->pgconn) == CONNECTION_BAD;
+    }
+    else {
+        closed = 1;
+    }
+    CONN_LOCK_END(self);
+    if (!sent && !closed) { return 0; }
+    if (!(res = exec_finish(self, res, lost, closed))) { return -1; }
+    status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pq_raise(self, NULL, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
 }
 
 int

@@ -24,6 +24,15 @@ curs_reset_result(cursorObject *self)
     self->lastoid = InvalidOid;
 }
 
+void
+curs_forget_result(cursorObject *self)
+{
+    long rowcount = self->rowcount;
+
+    curs_reset_result(self);
+    self->rowcount = rowcount;
+}
+
 int
 curs_set_status(cursorObject *self, PGresult *res)
 {
@@ -164,10 +173,7 @@ curs_run_query(cursorObject *self, PyObject *query, int flags)
     if (self->conn->async_) {
         return conn_async_execute(self->conn, self, q);
     }
-    if (conn_begin_if_needed(self->conn) < 0) {
-        return -1;
-    }
-    if (!(res = conn_exec(self->conn, q))) {
+    if (!(res = conn_exec_in_transaction(self->conn, q))) {
         return -1;
     }
     return handle_result(self, res, flags);
@@ -301,6 +307,7 @@ executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *iter)
         merged = qtemplate_merge(tpl, self, vars);
         Py_DECREF(vars);
         if (merged == NULL) {
+            curs_forget_result(self);
             return NULL;
         }
         /* our own reference: curs_run_query releases the GIL and another
@@ -321,6 +328,9 @@ executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *iter)
         }
     }
     if (PyErr_Occurred()) {
+        /* the iterator failed: psycopg2 leaves the total of the
+         * statements run */
+        self->rowcount = any ? total : 0;
         return NULL;
     }
     self->rowcount = any ? total : 0;
@@ -335,6 +345,11 @@ curs_executemany(cursorObject *self, PyObject *args, PyObject *kwargs)
     queryTemplate tpl;
     int parsed = 0;
 
+    /* As psycopg2, even before looking at the arguments.  psycopg2's
+     * fetch methods count the rows with rowcount: the rows of a previous
+     * result are no longer fetchable (executemany() discards its own). */
+    self->rowcount = -1;
+    self->ntuples = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO", kwlist,
                                      &query, &vars_list)) {
         return NULL;
@@ -367,7 +382,8 @@ curs_executemany(cursorObject *self, PyObject *args, PyObject *kwargs)
      * in green mode: the pipeline uses blocking libpq calls. */
     if (!self->conn->autocommit && psyco_wait_callback == NULL
             && pipeline_query_is_eligible(bquery)) {
-        rv = pipeline_executemany(self, &tpl, iter);
+        rv = pipeline_executemany(self, &tpl, iter,
+            PyList_CheckExact(vars_list) || PyTuple_CheckExact(vars_list));
     }
     else {
         rv = executemany_serial(self, &tpl, iter);

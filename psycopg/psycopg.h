@@ -206,6 +206,18 @@ int conn_begin_if_needed(connectionObject *self);
  * notifies. */
 PGresult *conn_exec(connectionObject *self, const char *query);
 
+/* conn_exec preceded by the BEGIN conn_begin_if_needed would send, both
+ * under one hold of the lock: no other thread's COMMIT can come between
+ * them.  Same return as conn_exec. */
+PGresult *conn_exec_in_transaction(connectionObject *self,
+                                   const char *query);
+
+/* With the lock held and the GIL released (touches no Python object):
+ * send the BEGIN conn_begin_if_needed would send, if needed.  0 ok or
+ * nothing to do; -1 if it failed, *error getting its result (NULL after a
+ * libpq failure) for the caller to raise once it has the GIL. */
+int conn_begin_locked(connectionObject *self, PGresult **error);
+
 /* Like conn_exec but raises on any non-success status and discards the
  * result.  0 ok, -1 error. */
 int conn_exec_command(connectionObject *self, const char *query);
