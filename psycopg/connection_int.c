@@ -526,19 +526,19 @@ set_guc(connectionObject *self, const char *name, const char *value)
     return conn_exec_command(self, query);
 }
 
-/* In autocommit no BEGIN is sent: set the characteristics that change as
+/* In autocommit no BEGIN is sent: set the characteristics given as
  * session defaults. */
 static int
 apply_session_defaults(connectionObject *self, int isolevel, int readonly,
                        int deferrable)
 {
-    if (isolevel != self->isolevel
+    if (isolevel != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_isolation",
                        srv_isolevels[isolevel]) < 0) { return -1; }
-    if (readonly != self->readonly
+    if (readonly != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_read_only",
                        srv_state_guc[readonly]) < 0) { return -1; }
-    if (deferrable != self->deferrable
+    if (deferrable != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_deferrable",
                        srv_state_guc[deferrable]) < 0) { return -1; }
     return 0;
@@ -561,26 +561,39 @@ revert_session_defaults(connectionObject *self)
     return 0;
 }
 
+static int
+valid_session(int autocommit, int isolevel, int readonly, int deferrable)
+{
+    return (autocommit == SESSION_UNCHANGED || autocommit == 0
+            || autocommit == 1)
+        && (isolevel == SESSION_UNCHANGED || valid_isolevel(isolevel)
+            || isolevel == ISOLATION_LEVEL_DEFAULT)
+        && (readonly == SESSION_UNCHANGED || valid_state(readonly))
+        && (deferrable == SESSION_UNCHANGED || valid_state(deferrable));
+}
+
 int
 conn_set_session(connectionObject *self, int autocommit, int isolevel,
                  int readonly, int deferrable)
 {
-    if (!(valid_isolevel(isolevel) || isolevel == ISOLATION_LEVEL_DEFAULT)
-            || !valid_state(readonly) || !valid_state(deferrable)) {
+    int want_autocommit = autocommit == SESSION_UNCHANGED
+        ? self->autocommit : autocommit;
+
+    if (!valid_session(autocommit, isolevel, readonly, deferrable)) {
         PyErr_SetString(PyExc_ValueError, "bad session characteristics");
         return -1;
     }
-    if (autocommit) {
+    if (want_autocommit) {
         if (apply_session_defaults(self, isolevel, readonly,
                                    deferrable) < 0) { return -1; }
     }
     else if (self->autocommit) {
         if (revert_session_defaults(self) < 0) { return -1; }
     }
-    self->autocommit = autocommit;
-    self->isolevel = isolevel;
-    self->readonly = readonly;
-    self->deferrable = deferrable;
+    if (autocommit != SESSION_UNCHANGED) { self->autocommit = autocommit; }
+    if (isolevel != SESSION_UNCHANGED) { self->isolevel = isolevel; }
+    if (readonly != SESSION_UNCHANGED) { self->readonly = readonly; }
+    if (deferrable != SESSION_UNCHANGED) { self->deferrable = deferrable; }
     return 0;
 }
 
