@@ -80,6 +80,37 @@ conn_raise_if_tpc_begun(connectionObject *self, const char *cmd)
 }
 
 /* ------------------------------------------------------------------ */
+/* The lock                                                           */
+
+/* Recursive: a COPY holds the lock for its whole exchange (see
+ * cursor_copy.c) while calling the file's methods, which may use the
+ * connection again from the same thread; they must not deadlock. */
+int
+conn_init_lock(pthread_mutex_t *lock)
+{
+    pthread_mutexattr_t attr;
+    int rv;
+
+    if (pthread_mutexattr_init(&attr) != 0) { return -1; }
+    rv = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    if (rv == 0) { rv = pthread_mutex_init(lock, &attr); }
+    pthread_mutexattr_destroy(&attr);
+    return rv;
+}
+
+int
+conn_check_not_in_copy(connectionObject *self)
+{
+    if (self->in_copy == COPY_RUNNING) {
+        PyErr_SetString(ProgrammingError,
+            "the connection is busy with a COPY: its file object can't "
+            "use the connection");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* End of life: closed, broken, the load balancer hook                */
 
 void
@@ -365,26 +396,37 @@ conn_begin_locked(connectionObject *self, PGresult **error)
 
 /* Lock held, GIL released: BEGIN if needed, then the query.  A failed
  * BEGIN's result is returned instead of the query's: the caller raises
- * its error. */
+ * its error.  A COPY that no COPY method waits for is ended before the
+ * lock is released: no other thread may find the connection in it. */
 static PGresult *
 exec_locked(connectionObject *self, const char *query, int begin)
 {
-    PGresult *error;
+    PGresult *res;
+    ExecStatusType status;
 
-    if (begin && conn_begin_locked(self, &error) < 0) {
-        return error;
+    if (begin && conn_begin_locked(self, &res) < 0) {
+        return res;
     }
-    return PQexec(self->pgconn, query);
+    res = PQexec(self->pgconn, query);
+    status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if ((status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
+            && self->in_copy != COPY_EXPECTED) {
+        copy_abandon_locked(self->pgconn, status);
+    }
+    return res;
 }
 
 static PGresult *
 exec_query(connectionObject *self, const char *query, int begin)
 {
     PGresult *res = NULL;
-    int lost = 0, closed = 0;
+    int lost = 0, closed = 0, busy = 0;
 
     CONN_LOCK_BEGIN(self);
-    if (self->pgconn) {
+    if (self->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread gets here */
+    }
+    else if (self->pgconn) {
         res = exec_locked(self, query, begin);
         lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
     }
@@ -392,6 +434,10 @@ exec_query(connectionObject *self, const char *query, int begin)
         closed = 1;     /* closed by another thread meanwhile */
     }
     CONN_LOCK_END(self);
+    if (busy) {
+        conn_check_not_in_copy(self);
+        return NULL;
+    }
     return exec_finish(self, res, lost, closed);
 }
 
@@ -467,7 +513,7 @@ conn_end_transaction(connectionObject *self, const char *command)
 {
     PGresult *res = NULL;
     ExecStatusType status;
-    int lost = 0, closed = 0, sent = 0;
+    int lost = 0, closed = 0, sent = 0, busy = 0;
 
     if (psyco_wait_callback || self->async_) {
         int rv;
@@ -479,7 +525,10 @@ conn_end_transaction(connectionObject *self, const char *command)
     }
     if (exec_precheck(self) < 0) { return -1; }
     CONN_LOCK_BEGIN(self);
-    if (self->pgconn) {
+    if (self->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread sees it */
+    }
+    else if (self->pgconn) {
         res = end_transaction_locked(self, command, &sent);
         lost = sent && PQstatus(self->pgconn) == CONNECTION_BAD;
     }
@@ -487,6 +536,7 @@ conn_end_transaction(connectionObject *self, const char *command)
         closed = 1;
     }
     CONN_LOCK_END(self);
+    if (busy) { return conn_check_not_in_copy(self); }
     if (!sent && !closed) { return 0; }
     if (!(res = exec_finish(self, res, lost, closed))) { return -1; }
     status = PQresultStatus(res);

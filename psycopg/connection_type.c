@@ -359,7 +359,7 @@ connection_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (!(self = (connectionObject *)type->tp_alloc(type, 0))) {
         return NULL;
     }
-    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+    if (conn_init_lock(&self->lock) != 0) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }

@@ -461,13 +461,16 @@ chunk_send(cursorObject *self, chunkBuffer *buf, long *total)
     connectionObject *conn = self->conn;
     pipeChunk ch = {buf->queries, buf->n, 0, 0, -1, NULL, NULL, 0, -1};
     PGresult *berr = NULL;
-    int rv, closed = 0;
+    int rv, closed = 0, busy = 0;
 
     if (conn_check_open(conn) < 0) {
         return -1;
     }
     CONN_LOCK_BEGIN(conn);
-    if (!conn->pgconn) {
+    if (conn->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread sees it */
+    }
+    else if (!conn->pgconn) {
         closed = 1;         /* closed by another thread meanwhile */
     }
     else if (conn_begin_locked(conn, &berr) == 0) {
@@ -482,6 +485,9 @@ chunk_send(cursorObject *self, chunkBuffer *buf, long *total)
     }
     CONN_LOCK_END(conn);
 
+    if (busy) {
+        return conn_check_not_in_copy(conn);
+    }
     if (closed) {
         PyErr_SetString(InterfaceError, "connection already closed");
         return -1;
