@@ -647,20 +647,36 @@ conn_set_session(connectionObject *self, int autocommit, int isolevel,
     return 0;
 }
 
+/* What psycopg2 sends to reset the session: DISCARD ALL (which refuses
+ * to run in a transaction block the user opened in autocommit, as in
+ * psycopg2), or its older equivalent. */
+static int
+discard_session(connectionObject *self)
+{
+    if (self->server_version >= 80300) {
+        return conn_exec_command(self, "DISCARD ALL");
+    }
+    if (conn_exec_command(self, "RESET ALL") < 0) { return -1; }
+    return conn_exec_command(self, "SET SESSION AUTHORIZATION DEFAULT");
+}
+
 int
 conn_reset(connectionObject *self)
 {
+    int rv = 0;
+
     self->mark += 1;
     if (self->status == CONN_STATUS_BEGIN) {
-        if (conn_exec_command(self, "ROLLBACK") < 0) { return -1; }
+        rv = conn_exec_command(self, "ABORT");      /* psycopg2's word */
     }
-    /* a prepared transaction stays in the server, available to recover */
+    if (rv == 0) {
+        rv = discard_session(self);
+    }
+    /* even after an error, as psycopg2; a prepared transaction stays in
+     * the server, available to recover */
     self->status = CONN_STATUS_READY;
     Py_CLEAR(self->tpc_xid);
-    if (conn_exec_command(self, "RESET ALL") < 0) { return -1; }
-    if (conn_exec_command(self, "SET SESSION AUTHORIZATION DEFAULT") < 0) {
-        return -1;
-    }
+    if (rv < 0) { return -1; }
     return conn_setup(self);
 }
 

@@ -154,3 +154,40 @@ def test_session_sequence(dsn, steps, expected):
         assert server_state(conn) == expected
     finally:
         conn.close()
+
+
+# -- reset(): psycopg2 2.9 sends ABORT (in a transaction) then DISCARD ALL --
+
+def test_reset_discards_the_session(conn):
+    cur = conn.cursor()
+    cur.execute("PREPARE p AS SELECT 1")
+    cur.execute("CREATE TEMP TABLE treset (a int)")
+    cur.execute("LISTEN treset")
+    conn.commit()
+    cur.execute("SET application_name TO 'changed'")
+    conn.reset()
+    assert conn.status == psycopg2.extensions.STATUS_READY
+    cur.execute("SELECT count(*) FROM pg_listening_channels()")
+    assert cur.fetchone() == (0,)
+    cur.execute("SHOW application_name")
+    assert cur.fetchone() != ("changed",)
+    cur.execute("SELECT to_regclass('treset')")
+    assert cur.fetchone() == (None,)
+    with pytest.raises(psycopg2.errors.InvalidSqlStatementName):
+        cur.execute("EXECUTE p")
+
+
+def test_reset_in_a_transaction_opened_by_the_user(conn):
+    # in autocommit the driver doesn't know about the user's BEGIN: as in
+    # psycopg2, DISCARD ALL refuses to run in it
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("BEGIN")
+    with pytest.raises(psycopg2.errors.ActiveSqlTransaction,
+                       match="DISCARD ALL cannot run inside a transaction"):
+        conn.reset()
+    assert conn.status == psycopg2.extensions.STATUS_READY
+    assert conn.autocommit
+    cur.execute("ROLLBACK")
+    conn.reset()
+    assert not conn.autocommit
