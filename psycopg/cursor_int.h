@@ -120,11 +120,12 @@ int pipeline_query_is_eligible(PyObject *query);
 
 /* Run executemany over `iter` (an iterator of argument sets) in pipeline
  * mode.  The connection must be in a transaction (not autocommit).
+ * `first` (stolen) is the first item, already taken from iter.
  * `sequence`: iter walks a list or tuple, whose items can be taken ahead
  * without side effects (a longer window).  NULL with an exception set or
  * a new reference to None. */
 PyObject *pipeline_executemany(cursorObject *self, queryTemplate *tpl,
-                               PyObject *iter,
+                               PyObject *iter, PyObject *first,
                                int sequence);
 
 /* ------------------------------------------------------------------ */

@@ -340,6 +340,7 @@ typedef struct {
     const char *queries[SEQ_WINDOW];
     int n;
     int window;             /* statements per chunk */
+    PyObject *first;        /* item taken from the iterator by the caller */
     PyObject *alone;        /* next statement, to run outside a pipeline */
     int exhausted;          /* the iterator is over (or failed) */
     int iter_failed;        /* an exception is set by the iterator */
@@ -384,7 +385,11 @@ buffer_fill(chunkBuffer *buf, cursorObject *self, queryTemplate *tpl,
     PyObject *vars, *merged;
 
     while (buf->n < buf->window && bytes < CHUNK_BYTES) {
-        if (!(vars = PyIter_Next(iter))) {
+        if (buf->first) {
+            vars = buf->first;
+            buf->first = NULL;
+        }
+        else if (!(vars = PyIter_Next(iter))) {
             buf->exhausted = 1;
             buf->iter_failed = PyErr_Occurred() != NULL;
             return;
@@ -553,15 +558,17 @@ report_input_error(cursorObject *self, chunkBuffer *buf, long total,
 
 PyObject *
 pipeline_executemany(cursorObject *self, queryTemplate *tpl, PyObject *iter,
-                     int sequence)
+                     PyObject *first, int sequence)
 {
     chunkBuffer *buf;
     PyObject *etype = NULL, *evalue = NULL, *etb = NULL, *rv = NULL;
     long total = 0;
 
     if (!(buf = PyMem_Calloc(1, sizeof(chunkBuffer)))) {
+        Py_DECREF(first);
         return PyErr_NoMemory();
     }
+    buf->first = first;
     buf->window = sequence ? SEQ_WINDOW : ITER_WINDOW;
     while (!buf->exhausted) {
         buffer_fill(buf, self, tpl, iter);
@@ -593,6 +600,7 @@ pipeline_executemany(cursorObject *self, queryTemplate *tpl, PyObject *iter,
 exit:
     buffer_clear(buf);
     Py_XDECREF(buf->alone);
+    Py_XDECREF(buf->first);
     PyMem_Free(buf);
     Py_XDECREF(etype);
     Py_XDECREF(evalue);

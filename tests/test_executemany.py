@@ -418,3 +418,25 @@ def test_rowcount_reset_on_bad_call(conn, cur):
     with pytest.raises(TypeError):
         cur.executemany("select %s")
     assert cur.rowcount == -1
+
+
+@pytest.mark.parametrize("query", ["select %(", 42, "select %s %(a)s"])
+def test_query_only_looked_at_for_a_statement(conn, cur, query):
+    # psycopg2 converts and parses the query for each statement: with no
+    # argument sets there is no error
+    cur.execute("select 1")
+    cur.executemany(query, [])
+    assert cur.rowcount == 0
+    assert cur.query == b"select 1"
+
+
+def test_bad_placeholder_is_a_failed_merge(conn, cur):
+    cur.execute("select 1")
+    with pytest.raises(psycopg2.ProgrammingError, match="incomplete"):
+        cur.executemany("select %(", [{}])
+    assert cur.query is None
+    assert cur.rowcount == -1
+    # without arguments the query is sent as it is, as psycopg2 does
+    with pytest.raises(psycopg2.errors.SyntaxError):
+        cur.executemany("select 1 %(", [None])
+    assert cur.query == b"select 1 %("
