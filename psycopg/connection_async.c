@@ -218,9 +218,12 @@ deliver_async_result(connectionObject *self)
     }
     else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT
             || status == PGRES_COPY_BOTH) {
+        /* psycopg2's error; like psycopg2, the COPY is left running
+         * (ending it here could block this poll() for long) */
         PQclear(res);
-        PyErr_SetString(NotSupportedError,
-            "COPY cannot be used in asynchronous mode");
+        PyErr_SetString(ProgrammingError, status == PGRES_COPY_IN
+            ? "can't execute COPY FROM: use the copy_from() method instead"
+            : "can't execute COPY TO: use the copy_to() method instead");
         rv = -1;
     }
     else if (curs_set_result((cursorObject *)curs, res) < 0) {

@@ -80,6 +80,37 @@ conn_raise_if_tpc_begun(connectionObject *self, const char *cmd)
 }
 
 /* ------------------------------------------------------------------ */
+/* The lock                                                           */
+
+/* Recursive: a COPY holds the lock for its whole exchange (see
+ * cursor_copy.c) while calling the file's methods, which may use the
+ * connection again from the same thread; they must not deadlock. */
+int
+conn_init_lock(pthread_mutex_t *lock)
+{
+    pthread_mutexattr_t attr;
+    int rv;
+
+    if (pthread_mutexattr_init(&attr) != 0) { return -1; }
+    rv = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    if (rv == 0) { rv = pthread_mutex_init(lock, &attr); }
+    pthread_mutexattr_destroy(&attr);
+    return rv;
+}
+
+int
+conn_check_not_in_copy(connectionObject *self)
+{
+    if (self->in_copy == COPY_RUNNING) {
+        PyErr_SetString(ProgrammingError,
+            "the connection is busy with a COPY: its file object can't "
+            "use the connection");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* End of life: closed, broken, the load balancer hook                */
 
 void
@@ -268,66 +299,6 @@ conn_setup(connectionObject *self)
 }
 
 /* ------------------------------------------------------------------ */
-/* Running commands                                                   */
-
-PGresult *
-conn_exec(connectionObject *self, const char *query)
-{
-    PGresult *res = NULL;
-    int lost = 0, closed = 0;
-
-    if (conn_check_open(self) < 0) { return NULL; }
-    if (psyco_wait_callback) { return conn_exec_green(self, query); }
-    /* a blocking PQexec would hang behind an async query in flight */
-    if (self->async_cursor || self->async_status != ASYNC_DONE) {
-        PyErr_SetString(ProgrammingError,
-            "execute cannot be used while an asynchronous query is underway");
-        return NULL;
-    }
-
-    CONN_LOCK_BEGIN(self);
-    if (self->pgconn) {
-        res = PQexec(self->pgconn, query);
-        lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
-    }
-    else {
-        closed = 1;     /* closed by another thread meanwhile */
-    }
-    CONN_LOCK_END(self);
-
-    if (closed) {
-        PyErr_SetString(InterfaceError, "connection already closed");
-        return NULL;
-    }
-    conn_process_notices(self);
-    conn_process_notifies(self);
-    if (!res || lost) {
-        pq_raise(self, NULL, res);
-        if (res) { PQclear(res); }
-        if (lost) { conn_set_broken(self); }
-        return NULL;
-    }
-    return res;
-}
-
-int
-conn_exec_command(connectionObject *self, const char *query)
-{
-    PGresult *res;
-    ExecStatusType status;
-
-    if (!(res = conn_exec(self, query))) { return -1; }
-    status = PQresultStatus(res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        pq_raise(self, NULL, res);
-        PQclear(res);
-        return -1;
-    }
-    PQclear(res);
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Transactions                                                       */
 
 static int
@@ -358,33 +329,224 @@ build_begin(connectionObject *self, char *buf, size_t size)
         srv_readonly[ro], srv_deferrable[de]);
 }
 
+/* ------------------------------------------------------------------ */
+/* Running commands                                                   */
+
+/* What conn_exec and its relatives check before taking the lock. */
+static int
+exec_precheck(connectionObject *self)
+{
+    if (conn_check_open(self) < 0) { return -1; }
+    /* a blocking PQexec would hang behind an async query in flight */
+    if (self->async_cursor || self->async_status != ASYNC_DONE) {
+        PyErr_SetString(ProgrammingError,
+            "execute cannot be used while an asynchronous query is underway");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the lock is released: Python-side bookkeeping and errors.
+ * Returns res, or NULL with an exception set (res freed). */
+static PGresult *
+exec_finish(connectionObject *self, PGresult *res, int lost, int closed)
+{
+    if (closed) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return NULL;
+    }
+    conn_process_notices(self);
+    conn_process_notifies(self);
+    if (!res || lost) {
+        pq_raise(self, NULL, res);
+        if (res) { PQclear(res); }
+        if (lost) { conn_set_broken(self); }
+        return NULL;
+    }
+    return res;
+}
+
+/* 1 if a query run now must be preceded by BEGIN.  Since psycopg2 2.9
+ * `with conn:` makes a transaction even in autocommit. */
+static int
+begin_needed(connectionObject *self)
+{
+    if (self->status != CONN_STATUS_READY || self->async_) { return 0; }
+    return !self->autocommit || self->entered;
+}
+
+int
+conn_begin_locked(connectionObject *self, PGresult **error)
+{
+    char bq[128];
+    PGresult *res;
+
+    *error = NULL;
+    if (!begin_needed(self)) { return 0; }
+    build_begin(self, bq, sizeof(bq));
+    res = PQexec(self->pgconn, bq);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *error = res;
+        return -1;
+    }
+    PQclear(res);
+    self->status = CONN_STATUS_BEGIN;
+    return 0;
+}
+
+/* Lock held, GIL released: BEGIN if needed, then the query.  A failed
+ * BEGIN's result is returned instead of the query's: the caller raises
+ * its error.  A COPY that no COPY method waits for is ended before the
+ * lock is released: no other thread may find the connection in it. */
+static PGresult *
+exec_locked(connectionObject *self, const char *query, int begin)
+{
+    PGresult *res;
+    ExecStatusType status;
+
+    if (begin && conn_begin_locked(self, &res) < 0) {
+        return res;
+    }
+    res = PQexec(self->pgconn, query);
+    status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if ((status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
+            && self->in_copy != COPY_EXPECTED) {
+        copy_abandon_locked(self->pgconn, status);
+    }
+    return res;
+}
+
+static PGresult *
+exec_query(connectionObject *self, const char *query, int begin)
+{
+    PGresult *res = NULL;
+    int lost = 0, closed = 0, busy = 0;
+
+    CONN_LOCK_BEGIN(self);
+    if (self->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread gets here */
+    }
+    else if (self->pgconn) {
+        res = exec_locked(self, query, begin);
+        lost = (PQstatus(self->pgconn) == CONNECTION_BAD);
+    }
+    else {
+        closed = 1;     /* closed by another thread meanwhile */
+    }
+    CONN_LOCK_END(self);
+    if (busy) {
+        conn_check_not_in_copy(self);
+        return NULL;
+    }
+    return exec_finish(self, res, lost, closed);
+}
+
+PGresult *
+conn_exec(connectionObject *self, const char *query)
+{
+    if (conn_check_open(self) < 0) { return NULL; }
+    if (psyco_wait_callback) { return conn_exec_green(self, query); }
+    if (exec_precheck(self) < 0) { return NULL; }
+    return exec_query(self, query, 0);
+}
+
+PGresult *
+conn_exec_in_transaction(connectionObject *self, const char *query)
+{
+    if (conn_check_open(self) < 0) { return NULL; }
+    if (psyco_wait_callback) {
+        if (conn_begin_if_needed(self) < 0) { return NULL; }
+        return conn_exec_green(self, query);
+    }
+    if (exec_precheck(self) < 0) { return NULL; }
+    return exec_query(self, query, 1);
+}
+
+int
+conn_exec_command(connectionObject *self, const char *query)
+{
+    PGresult *res;
+    ExecStatusType status;
+
+    if (!(res = conn_exec(self, query))) { return -1; }
+    status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pq_raise(self, NULL, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int
 conn_begin_if_needed(connectionObject *self)
 {
     char query[128];
 
-    if (self->status != CONN_STATUS_READY || self->async_) { return 0; }
-    /* since psycopg2 2.9 `with conn:` makes a transaction even in
-     * autocommit */
-    if (self->autocommit && !self->entered) { return 0; }
-
+    if (!begin_needed(self)) { return 0; }
     build_begin(self, query, sizeof(query));
     if (conn_exec_command(self, query) < 0) { return -1; }
     self->status = CONN_STATUS_BEGIN;
     return 0;
 }
 
-/* COMMIT or ROLLBACK: whatever happens the transaction is over. */
+/* Lock held, GIL released: COMMIT or ROLLBACK if a transaction is open
+ * (status read here, so that threads ending the same transaction send
+ * one command); whatever happens the transaction is over. */
+static PGresult *
+end_transaction_locked(connectionObject *self, const char *command,
+                       int *sent)
+{
+    PGresult *res;
+
+    if (self->status != CONN_STATUS_BEGIN) { return NULL; }
+    *sent = 1;
+    self->mark += 1;
+    res = PQexec(self->pgconn, command);
+    self->status = CONN_STATUS_READY;
+    return res;
+}
+
 static int
 conn_end_transaction(connectionObject *self, const char *command)
 {
-    int rv;
+    PGresult *res = NULL;
+    ExecStatusType status;
+    int lost = 0, closed = 0, sent = 0, busy = 0;
 
-    if (self->status != CONN_STATUS_BEGIN) { return 0; }
-    self->mark += 1;
-    rv = conn_exec_command(self, command);
-    self->status = CONN_STATUS_READY;
-    return rv;
+    if (psyco_wait_callback || self->async_) {
+        int rv;
+        if (self->status != CONN_STATUS_BEGIN) { return 0; }
+        self->mark += 1;
+        rv = conn_exec_command(self, command);
+        self->status = CONN_STATUS_READY;
+        return rv;
+    }
+    if (exec_precheck(self) < 0) { return -1; }
+    CONN_LOCK_BEGIN(self);
+    if (self->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread sees it */
+    }
+    else if (self->pgconn) {
+        res = end_transaction_locked(self, command, &sent);
+        lost = sent && PQstatus(self->pgconn) == CONNECTION_BAD;
+    }
+    else {
+        closed = 1;
+    }
+    CONN_LOCK_END(self);
+    if (busy) { return conn_check_not_in_copy(self); }
+    if (!sent && !closed) { return 0; }
+    if (!(res = exec_finish(self, res, lost, closed))) { return -1; }
+    status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pq_raise(self, NULL, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
 }
 
 int
@@ -414,19 +576,19 @@ set_guc(connectionObject *self, const char *name, const char *value)
     return conn_exec_command(self, query);
 }
 
-/* In autocommit no BEGIN is sent: set the characteristics that change as
+/* In autocommit no BEGIN is sent: set the characteristics given as
  * session defaults. */
 static int
 apply_session_defaults(connectionObject *self, int isolevel, int readonly,
                        int deferrable)
 {
-    if (isolevel != self->isolevel
+    if (isolevel != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_isolation",
                        srv_isolevels[isolevel]) < 0) { return -1; }
-    if (readonly != self->readonly
+    if (readonly != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_read_only",
                        srv_state_guc[readonly]) < 0) { return -1; }
-    if (deferrable != self->deferrable
+    if (deferrable != SESSION_UNCHANGED
             && set_guc(self, "default_transaction_deferrable",
                        srv_state_guc[deferrable]) < 0) { return -1; }
     return 0;
@@ -449,43 +611,72 @@ revert_session_defaults(connectionObject *self)
     return 0;
 }
 
+static int
+valid_session(int autocommit, int isolevel, int readonly, int deferrable)
+{
+    return (autocommit == SESSION_UNCHANGED || autocommit == 0
+            || autocommit == 1)
+        && (isolevel == SESSION_UNCHANGED || valid_isolevel(isolevel)
+            || isolevel == ISOLATION_LEVEL_DEFAULT)
+        && (readonly == SESSION_UNCHANGED || valid_state(readonly))
+        && (deferrable == SESSION_UNCHANGED || valid_state(deferrable));
+}
+
 int
 conn_set_session(connectionObject *self, int autocommit, int isolevel,
                  int readonly, int deferrable)
 {
-    if (!(valid_isolevel(isolevel) || isolevel == ISOLATION_LEVEL_DEFAULT)
-            || !valid_state(readonly) || !valid_state(deferrable)) {
+    int want_autocommit = autocommit == SESSION_UNCHANGED
+        ? self->autocommit : autocommit;
+
+    if (!valid_session(autocommit, isolevel, readonly, deferrable)) {
         PyErr_SetString(PyExc_ValueError, "bad session characteristics");
         return -1;
     }
-    if (autocommit) {
+    if (want_autocommit) {
         if (apply_session_defaults(self, isolevel, readonly,
                                    deferrable) < 0) { return -1; }
     }
     else if (self->autocommit) {
         if (revert_session_defaults(self) < 0) { return -1; }
     }
-    self->autocommit = autocommit;
-    self->isolevel = isolevel;
-    self->readonly = readonly;
-    self->deferrable = deferrable;
+    if (autocommit != SESSION_UNCHANGED) { self->autocommit = autocommit; }
+    if (isolevel != SESSION_UNCHANGED) { self->isolevel = isolevel; }
+    if (readonly != SESSION_UNCHANGED) { self->readonly = readonly; }
+    if (deferrable != SESSION_UNCHANGED) { self->deferrable = deferrable; }
     return 0;
+}
+
+/* What psycopg2 sends to reset the session: DISCARD ALL (which refuses
+ * to run in a transaction block the user opened in autocommit, as in
+ * psycopg2), or its older equivalent. */
+static int
+discard_session(connectionObject *self)
+{
+    if (self->server_version >= 80300) {
+        return conn_exec_command(self, "DISCARD ALL");
+    }
+    if (conn_exec_command(self, "RESET ALL") < 0) { return -1; }
+    return conn_exec_command(self, "SET SESSION AUTHORIZATION DEFAULT");
 }
 
 int
 conn_reset(connectionObject *self)
 {
+    int rv = 0;
+
     self->mark += 1;
     if (self->status == CONN_STATUS_BEGIN) {
-        if (conn_exec_command(self, "ROLLBACK") < 0) { return -1; }
+        rv = conn_exec_command(self, "ABORT");      /* psycopg2's word */
     }
-    /* a prepared transaction stays in the server, available to recover */
+    if (rv == 0) {
+        rv = discard_session(self);
+    }
+    /* even after an error, as psycopg2; a prepared transaction stays in
+     * the server, available to recover */
     self->status = CONN_STATUS_READY;
     Py_CLEAR(self->tpc_xid);
-    if (conn_exec_command(self, "RESET ALL") < 0) { return -1; }
-    if (conn_exec_command(self, "SET SESSION AUTHORIZATION DEFAULT") < 0) {
-        return -1;
-    }
+    if (rv < 0) { return -1; }
     return conn_setup(self);
 }
 

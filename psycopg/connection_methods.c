@@ -188,8 +188,8 @@ psyco_conn_set_session(connectionObject *self, PyObject *args,
                              "autocommit", NULL};
     PyObject *isolevel = Py_None, *readonly = Py_None;
     PyObject *deferrable = Py_None, *autocommit = Py_None;
-    int c_isolevel = self->isolevel, c_readonly = self->readonly;
-    int c_deferrable = self->deferrable, c_autocommit = self->autocommit;
+    int c_isolevel = SESSION_UNCHANGED, c_readonly = SESSION_UNCHANGED;
+    int c_deferrable = SESSION_UNCHANGED, c_autocommit = SESSION_UNCHANGED;
 
     if (conn_check_open(self) < 0) { return NULL; }
     if (conn_raise_if_async(self, "set_session") < 0) { return NULL; }
@@ -257,12 +257,12 @@ psyco_conn_set_isolation_level(connectionObject *self, PyObject *args)
 
     if (conn_rollback(self) < 0) { return NULL; }
     if (level == ISOLATION_LEVEL_AUTOCOMMIT) {
-        rv = conn_set_session(self, 1, self->isolevel, self->readonly,
-                              self->deferrable);
+        rv = conn_set_session(self, 1, SESSION_UNCHANGED, SESSION_UNCHANGED,
+                              SESSION_UNCHANGED);
     }
     else {
-        rv = conn_set_session(self, 0, (int)level, self->readonly,
-                              self->deferrable);
+        rv = conn_set_session(self, 0, (int)level, SESSION_UNCHANGED,
+                              SESSION_UNCHANGED);
     }
     if (rv < 0) { return NULL; }
     Py_RETURN_NONE;

@@ -60,9 +60,13 @@ int conn_read_server_settings(connectionObject *self);
 /* 1 if the server's DateStyle is already ISO (no SET needed). */
 int conn_datestyle_is_iso(connectionObject *self);
 
-/* Apply session characteristics as psycopg2 does (SET default_... in
- * autocommit, BEGIN options otherwise).  Values are the ISOLATION_LEVEL_*
- * and STATE_* constants. */
+/* Apply session characteristics as psycopg2 does: values are the
+ * ISOLATION_LEVEL_* and STATE_* constants, or SESSION_UNCHANGED.  In
+ * autocommit (staying or going there) every characteristic given is sent
+ * as SET default_..., even if it seems already set (the server's value may
+ * have been changed behind our back); leaving autocommit puts back the
+ * defaults set in it (BEGIN will carry them). */
+#define SESSION_UNCHANGED (-1)
 int conn_set_session(connectionObject *self, int autocommit, int isolevel,
                      int readonly, int deferrable);
 

@@ -48,8 +48,8 @@ autocommit_set(connectionObject *self, PyObject *value, void *closure)
     if (refuse_delete(value, "autocommit") < 0) { return -1; }
     if (check_can_set_session(self) < 0) { return -1; }
     if ((autocommit = PyObject_IsTrue(value)) < 0) { return -1; }
-    return conn_set_session(self, autocommit, self->isolevel,
-                            self->readonly, self->deferrable);
+    return conn_set_session(self, autocommit, SESSION_UNCHANGED,
+                            SESSION_UNCHANGED, SESSION_UNCHANGED);
 }
 
 static PyObject *
@@ -69,8 +69,8 @@ isolation_level_set(connectionObject *self, PyObject *value, void *closure)
     if (value != Py_None && (level = conn_parse_isolevel(value)) < 0) {
         return -1;
     }
-    return conn_set_session(self, self->autocommit, level,
-                            self->readonly, self->deferrable);
+    return conn_set_session(self, SESSION_UNCHANGED, level,
+                            SESSION_UNCHANGED, SESSION_UNCHANGED);
 }
 
 /* STATE_* as None/True/False */
@@ -98,8 +98,8 @@ readonly_set(connectionObject *self, PyObject *value, void *closure)
     if (refuse_delete(value, "readonly") < 0) { return -1; }
     if (check_can_set_session(self) < 0) { return -1; }
     if ((state = conn_parse_onoff(value)) < 0) { return -1; }
-    return conn_set_session(self, self->autocommit, self->isolevel,
-                            state, self->deferrable);
+    return conn_set_session(self, SESSION_UNCHANGED, SESSION_UNCHANGED,
+                            state, SESSION_UNCHANGED);
 }
 
 static PyObject *
@@ -116,8 +116,8 @@ deferrable_set(connectionObject *self, PyObject *value, void *closure)
     if (refuse_delete(value, "deferrable") < 0) { return -1; }
     if (check_can_set_session(self) < 0) { return -1; }
     if ((state = conn_parse_onoff(value)) < 0) { return -1; }
-    return conn_set_session(self, self->autocommit, self->isolevel,
-                            self->readonly, state);
+    return conn_set_session(self, SESSION_UNCHANGED, SESSION_UNCHANGED,
+                            SESSION_UNCHANGED, state);
 }
 
 static PyObject *
@@ -359,7 +359,7 @@ connection_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (!(self = (connectionObject *)type->tp_alloc(type, 0))) {
         return NULL;
     }
-    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+    if (conn_init_lock(&self->lock) != 0) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }

@@ -87,6 +87,19 @@ exception_message(const char *what)
     return rv;
 }
 
+/* libpq failed during the COPY: its error, or "connection already
+ * closed" if the file's code closed the connection meanwhile. */
+static void
+raise_copy_failure(cursorObject *self)
+{
+    if (self->conn->pgconn == NULL) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return;
+    }
+    conn_check_broken(self->conn);
+    pq_raise(self->conn, self, NULL);
+}
+
 /* After a failed COPY FROM caused by the file: raise the server's error
  * (as psycopg2 does) with the file's exception as its cause. */
 static void
@@ -273,8 +286,7 @@ copy_in(cursorObject *self)
     res = copy_in_end(self->conn, cause == NULL ? NULL
                       : (errmsg ? errmsg : "error in .read() call"), &ok);
     if (res == NULL || !ok) {
-        conn_check_broken(self->conn);
-        pq_raise(self->conn, self, NULL);
+        raise_copy_failure(self);
     }
     else if (cause != NULL
             && (noread || PQresultStatus(res) == PGRES_COMMAND_OK)) {
@@ -431,8 +443,7 @@ copy_out(cursorObject *self)
         PyErr_NoMemory();
     }
     else if (res == NULL || b.failed) {
-        conn_check_broken(conn);
-        pq_raise(conn, self, NULL);
+        raise_copy_failure(self);
     }
     else {
         rv = res;
@@ -452,12 +463,40 @@ PGresult *
 copy_run(cursorObject *self, PGresult *res)
 {
     ExecStatusType status = PQresultStatus(res);
+    connectionObject *conn = self->conn;
+    PGresult *rv;
 
     PQclear(res);
+    /* run_copy holds the lock: other threads wait, this thread's other
+     * commands are refused until the end of the exchange */
+    conn->in_copy = COPY_RUNNING;
     if (status == PGRES_COPY_IN) {
-        return copy_in(self);
+        rv = copy_in(self);
     }
-    return copy_out(self);
+    else {
+        rv = copy_out(self);
+    }
+    conn->in_copy = COPY_EXPECTED;
+    return rv;
+}
+
+void
+copy_abandon_locked(PGconn *pg, ExecStatusType status)
+{
+    PGresult *last;
+    char *buf;
+
+    if (status == PGRES_COPY_OUT) {
+        while (PQgetCopyData(pg, &buf, 0) > 0) {
+            PQfreemem(buf);
+        }
+    }
+    else {
+        PQputCopyEnd(pg, "COPY FROM STDIN is not supported by execute()");
+    }
+    if ((last = copy_collect_result(pg)) != NULL) {
+        PQclear(last);
+    }
 }
 
 int
@@ -465,25 +504,20 @@ copy_refuse(cursorObject *self, PGresult *res)
 {
     connectionObject *conn = self->conn;
     ExecStatusType status = PQresultStatus(res);
-    PGresult *last;
-    char *buf;
 
+    /* statusmessage '' (the COPY's command status), as psycopg2 */
+    if (curs_set_status(self, res) < 0) {
+        PyErr_Clear();
+    }
     PQclear(res);
+    /* usually already ended under the lock of the query (exec_locked);
+     * in green mode it's still going on */
     CONN_LOCK_BEGIN(conn);
-    if (status == PGRES_COPY_OUT) {
-        while (PQgetCopyData(conn->pgconn, &buf, 0) > 0) {
-            PQfreemem(buf);
-        }
+    if (conn->pgconn
+            && PQtransactionStatus(conn->pgconn) == PQTRANS_ACTIVE) {
+        copy_abandon_locked(conn->pgconn, status);
     }
-    else {
-        PQputCopyEnd(conn->pgconn,
-                     "COPY FROM STDIN is not supported by execute()");
-    }
-    last = copy_collect_result(conn->pgconn);
     CONN_LOCK_END(conn);
-    if (last != NULL) {
-        PQclear(last);
-    }
     conn_process_notices(conn);
     conn_check_broken(conn);
     PyErr_SetString(ProgrammingError, status == PGRES_COPY_OUT
@@ -538,20 +572,46 @@ check_can_copy(cursorObject *self, const char *method)
     return 0;
 }
 
-/* Run a COPY statement with `file`. */
+/* Run a COPY statement with `file`.
+ *
+ * The connection lock is held for the whole exchange, from the statement
+ * to its final result: no other thread's command (or its error) can come
+ * in the middle of the COPY protocol.  The GIL is taken back while the
+ * lock is held for the file's methods and the Python bookkeeping; the
+ * libpq calls inside release it again (the lock is recursive).  No
+ * deadlock: nobody waits for the lock holding the GIL. */
 static PyObject *
 run_copy(cursorObject *self, PyObject *query, PyObject *file,
          Py_ssize_t size)
 {
+    connectionObject *conn = self->conn;
     int r;
+
+    Py_INCREF(conn);        /* the cursor may let it go meanwhile */
+    Py_BEGIN_ALLOW_THREADS;
+    pthread_mutex_lock(&conn->lock);
+    Py_END_ALLOW_THREADS;
+    if (conn_check_not_in_copy(conn) < 0) {
+        /* a COPY's file running another COPY on the connection */
+        pthread_mutex_unlock(&conn->lock);
+        Py_DECREF(conn);
+        return NULL;
+    }
 
     Py_INCREF(query);
     Py_XSETREF(self->query, query);
     Py_INCREF(file);
     Py_XSETREF(self->copyfile, file);
     self->copysize = size == COPY_SIZE_UNSET ? COPY_IN_DEFAULT_SIZE : size;
+    conn->in_copy = COPY_EXPECTED;
     r = curs_run_query(self, query, 0);
+    conn->in_copy = COPY_NONE;
+    /* before unlocking: another thread's execute() of a COPY statement on
+     * this cursor must not find our file */
     Py_CLEAR(self->copyfile);
+
+    pthread_mutex_unlock(&conn->lock);
+    Py_DECREF(conn);
     if (r < 0) {
         return NULL;
     }

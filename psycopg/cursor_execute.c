@@ -24,6 +24,15 @@ curs_reset_result(cursorObject *self)
     self->lastoid = InvalidOid;
 }
 
+void
+curs_forget_result(cursorObject *self)
+{
+    long rowcount = self->rowcount;
+
+    curs_reset_result(self);
+    self->rowcount = rowcount;
+}
+
 int
 curs_set_status(cursorObject *self, PGresult *res)
 {
@@ -164,10 +173,9 @@ curs_run_query(cursorObject *self, PyObject *query, int flags)
     if (self->conn->async_) {
         return conn_async_execute(self->conn, self, q);
     }
-    if (!(flags & RUN_NO_BEGIN) && conn_begin_if_needed(self->conn) < 0) {
-        return -1;
-    }
-    if (!(res = conn_exec(self->conn, q))) {
+    res = (flags & RUN_NO_BEGIN) ? conn_exec(self->conn, q)
+                                 : conn_exec_in_transaction(self->conn, q);
+    if (!res) {
         return -1;
     }
     return handle_result(self, res, flags);
@@ -287,20 +295,37 @@ curs_execute(cursorObject *self, PyObject *args, PyObject *kwargs)
 /* ------------------------------------------------------------------ */
 /* executemany()                                                      */
 
-/* One statement at a time: the way for autocommit (each statement
- * commits, the first error stops) and for multi-statement queries. */
+/* Merge one statement: with the template, or, when the query couldn't be
+ * parsed (tpl NULL), as psycopg2 does it for every statement: the query
+ * as it is for vars None, else the parse error again. */
 static PyObject *
-executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *iter)
+executemany_merge(cursorObject *self, queryTemplate *tpl, PyObject *bquery,
+                  PyObject *vars)
+{
+    if (tpl != NULL) {
+        return qtemplate_merge(tpl, self, vars);
+    }
+    return merge_query(self, bquery, vars);
+}
+
+/* One statement at a time: the way for autocommit (each statement
+ * commits, the first error stops) and for multi-statement queries.
+ * `first` (stolen) is the first item of the iterator. */
+static PyObject *
+executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *bquery,
+                   PyObject *iter, PyObject *first)
 {
     PyObject *vars, *merged;
     long total = 0;
     int any = 0;
 
-    while ((vars = PyIter_Next(iter)) != NULL) {
+    while ((vars = first ? first : PyIter_Next(iter)) != NULL) {
+        first = NULL;
         Py_CLEAR(self->query);
-        merged = qtemplate_merge(tpl, self, vars);
+        merged = executemany_merge(self, tpl, bquery, vars);
         Py_DECREF(vars);
         if (merged == NULL) {
+            curs_forget_result(self);
             return NULL;
         }
         /* our own reference: curs_run_query releases the GIL and another
@@ -320,11 +345,61 @@ executemany_serial(cursorObject *self, queryTemplate *tpl, PyObject *iter)
             total += self->rowcount;
         }
     }
+    /* also when the iterator failed: psycopg2 leaves the total of the
+     * statements run */
+    self->rowcount = any ? total : 0;
     if (PyErr_Occurred()) {
         return NULL;
     }
-    self->rowcount = any ? total : 0;
     Py_RETURN_NONE;
+}
+
+static int
+check_can_executemany(cursorObject *self)
+{
+    if (check_can_send(self, "executemany") < 0) {
+        return -1;
+    }
+    if (self->name != NULL) {
+        PyErr_SetString(ProgrammingError,
+                        "can't call .executemany() on named cursors");
+        return -1;
+    }
+    if (self->conn->async_) {
+        PyErr_SetString(ProgrammingError,
+                        "executemany cannot be used in asynchronous mode");
+        return -1;
+    }
+    return 0;
+}
+
+/* Run the statements, the first item already taken (stolen). */
+static PyObject *
+executemany_run(cursorObject *self, PyObject *bquery, PyObject *vars_list,
+                PyObject *iter, PyObject *first)
+{
+    queryTemplate tpl;
+    PyObject *rv;
+
+    if (qtemplate_parse(&tpl, self, bquery) < 0) {
+        /* psycopg2 parses the query for each statement (if it has
+         * arguments): the error comes as a failed merge */
+        PyErr_Clear();
+        return executemany_serial(self, NULL, bquery, iter, first);
+    }
+    /* In a transaction the statements can be pipelined: an error aborts
+     * the transaction anyway, so the statements after it don't run.  Not
+     * in green mode: the pipeline uses blocking libpq calls. */
+    if (!self->conn->autocommit && psyco_wait_callback == NULL
+            && pipeline_query_is_eligible(bquery)) {
+        rv = pipeline_executemany(self, &tpl, iter, first,
+            PyList_CheckExact(vars_list) || PyTuple_CheckExact(vars_list));
+    }
+    else {
+        rv = executemany_serial(self, &tpl, bquery, iter, first);
+    }
+    qtemplate_clear(&tpl);
+    return rv;
 }
 
 PyObject *
@@ -332,51 +407,38 @@ curs_executemany(cursorObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"query", "vars_list", NULL};
     PyObject *query, *vars_list, *bquery = NULL, *iter = NULL, *rv = NULL;
-    queryTemplate tpl;
-    int parsed = 0;
+    PyObject *first = NULL;
 
+    /* As psycopg2, even before looking at the arguments.  psycopg2's
+     * fetch methods count the rows with rowcount: the rows of a previous
+     * result are no longer fetchable (executemany() discards its own). */
+    self->rowcount = -1;
+    self->ntuples = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO", kwlist,
                                      &query, &vars_list)) {
         return NULL;
     }
-    if (check_can_send(self, "executemany") < 0) {
+    if (check_can_executemany(self) < 0
+            || !(iter = PyObject_GetIter(vars_list))) {
         goto exit;
     }
-    if (self->name != NULL) {
-        PyErr_SetString(ProgrammingError,
-                        "can't call .executemany() on named cursors");
-        goto exit;
-    }
-    if (self->conn->async_) {
-        PyErr_SetString(ProgrammingError,
-                        "executemany cannot be used in asynchronous mode");
+    /* as psycopg2, the query is only looked at for a first statement */
+    if (!(first = PyIter_Next(iter))) {
+        self->rowcount = 0;
+        if (!PyErr_Occurred()) {
+            Py_INCREF(Py_None);
+            rv = Py_None;
+        }
         goto exit;
     }
     if (!(bquery = curs_query_to_bytes(self, query))) {
         goto exit;
     }
-    if (qtemplate_parse(&tpl, self, bquery) < 0) {
-        goto exit;
-    }
-    parsed = 1;
-    if (!(iter = PyObject_GetIter(vars_list))) {
-        goto exit;
-    }
-    /* In a transaction the statements can be pipelined: an error aborts
-     * the transaction anyway, so the statements after it don't run.  Not
-     * in green mode: the pipeline uses blocking libpq calls. */
-    if (!self->conn->autocommit && psyco_wait_callback == NULL
-            && pipeline_query_is_eligible(bquery)) {
-        rv = pipeline_executemany(self, &tpl, iter);
-    }
-    else {
-        rv = executemany_serial(self, &tpl, iter);
-    }
+    rv = executemany_run(self, bquery, vars_list, iter, first);
+    first = NULL;
 
 exit:
-    if (parsed) {
-        qtemplate_clear(&tpl);
-    }
+    Py_XDECREF(first);
     Py_XDECREF(bquery);
     Py_XDECREF(iter);
     return rv;

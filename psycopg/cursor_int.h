@@ -102,6 +102,9 @@ int curs_run_query(cursorObject *self, PyObject *query, int flags);
 /* Forget the current result: pgres, casts, description, counters. */
 void curs_reset_result(cursorObject *self);
 
+/* curs_reset_result keeping rowcount: a failed merge in executemany(). */
+void curs_forget_result(cursorObject *self);
+
 /* Store the result of a command (no rows), e.g. in executemany where only
  * rowcount/statusmessage/lastrowid survive.  Takes ownership of res. */
 void curs_set_command_result(cursorObject *self, PGresult *res);
@@ -128,10 +131,14 @@ PyObject *curs_callproc(cursorObject *self, PyObject *args,
 int pipeline_query_is_eligible(PyObject *query);
 
 /* Run executemany over `iter` (an iterator of argument sets) in pipeline
- * mode.  The connection must be in a transaction (not autocommit).  NULL
- * with an exception set or a new reference to None. */
+ * mode.  The connection must be in a transaction (not autocommit).
+ * `first` (stolen) is the first item, already taken from iter.
+ * `sequence`: iter walks a list or tuple, whose items can be taken ahead
+ * without side effects (a longer window).  NULL with an exception set or
+ * a new reference to None. */
 PyObject *pipeline_executemany(cursorObject *self, queryTemplate *tpl,
-                               PyObject *iter);
+                               PyObject *iter, PyObject *first,
+                               int sequence);
 
 /* ------------------------------------------------------------------ */
 /* cursor_fetch.c                                                     */

@@ -9,9 +9,12 @@
  * and the transaction is left aborted, and the error of the failing
  * statement is raised.
  *
- * The extended protocol takes one statement per query: queries with more
- * than one statement (or COPY) don't come here (pipeline_query_is_eligible)
- * and run one by one instead.
+ * The extended protocol takes one statement per query and treats $1 as a
+ * parameter: queries with more than one statement, a $n or COPY don't come
+ * here (pipeline_query_is_eligible) and run one by one instead; a merged
+ * statement that became one of those through its arguments (e.g. an AsIs
+ * with a ';') runs alone through the simple protocol, in order, as
+ * psycopg2 runs every statement.
  *
  * Deadlocks: the chunk is sent with libpq in blocking mode.  When the
  * socket is full libpq reads the pending input before waiting to write
@@ -24,8 +27,17 @@
 #include <ctype.h>
 #include <strings.h>
 
-/* Statements and bytes per pipeline chunk. */
-#define CHUNK_STATEMENTS 500
+/* Statements per pipeline chunk, which is also the lookahead window:
+ * executemany() takes at most this many argument sets from the iterator
+ * before the statements of the earlier ones have run (psycopg2 takes one
+ * at a time), and after a failing statement it takes no more.  An
+ * iterator may have side effects (a generator): ITER_WINDOW; a list or a
+ * tuple has none: SEQ_WINDOW (fewer round trips).  Documented in
+ * doc/differences.rst: keep them in sync. */
+#ifndef ITER_WINDOW
+#define ITER_WINDOW 64
+#endif
+#define SEQ_WINDOW 500
 #define CHUNK_BYTES (1024 * 1024)
 
 /* ------------------------------------------------------------------ */
@@ -116,6 +128,16 @@ skip_dollar_quoted(const char *q, Py_ssize_t len, Py_ssize_t i)
     return -1;
 }
 
+/* 1 if q[i] == '$' starts a parameter such as $1 (not a$1). */
+static int
+is_parameter(const char *q, Py_ssize_t len, Py_ssize_t i)
+{
+    if (i > 0 && is_ident_char((unsigned char)q[i - 1])) {
+        return 0;
+    }
+    return i + 1 < len && q[i + 1] >= '0' && q[i + 1] <= '9';
+}
+
 static int
 only_space_after(const char *q, Py_ssize_t len, Py_ssize_t i)
 {
@@ -170,6 +192,9 @@ pipeline_query_is_eligible(PyObject *query)
             continue;
         }
         else if (c == '$') {
+            if (is_parameter(q, len, i)) {
+                return 0;
+            }
             i = skip_dollar_quoted(q, len, i);
         }
         else if (c == ';') {
@@ -311,11 +336,15 @@ chunk_run(PGconn *pg, pipeChunk *ch)
 /* executemany                                                        */
 
 typedef struct {
-    PyObject *merged[CHUNK_STATEMENTS];
-    const char *queries[CHUNK_STATEMENTS];
+    PyObject *merged[SEQ_WINDOW];
+    const char *queries[SEQ_WINDOW];
     int n;
+    int window;             /* statements per chunk */
+    PyObject *first;        /* item taken from the iterator by the caller */
+    PyObject *alone;        /* next statement, to run outside a pipeline */
     int exhausted;          /* the iterator is over (or failed) */
-    int merge_failed;       /* an exception is set by merging/iterating */
+    int iter_failed;        /* an exception is set by the iterator */
+    int merge_failed;       /* an exception is set by merging */
 } chunkBuffer;
 
 static void
@@ -329,8 +358,24 @@ buffer_clear(chunkBuffer *buf)
     buf->n = 0;
 }
 
-/* Merge the next argument sets into buf, stopping at the chunk limits.
- * A failure leaves the exception set and merge_failed = 1: the statements
+/* 1 if a merged statement can go in a pipeline.  The template was found
+ * eligible: only the arguments can have added a ';' or a '$n', so the scan
+ * is only needed when one of those characters is there. */
+static int
+merged_is_eligible(PyObject *merged)
+{
+    const char *q = PyBytes_AS_STRING(merged);
+    size_t len = (size_t)PyBytes_GET_SIZE(merged);
+
+    if (!memchr(q, ';', len) && !memchr(q, '$', len)) {
+        return 1;
+    }
+    return pipeline_query_is_eligible(merged);
+}
+
+/* Merge the next argument sets into buf, stopping at the chunk limits or
+ * before a statement to run alone (left in buf->alone).  A failure leaves
+ * the exception set and iter_failed or merge_failed = 1: the statements
  * merged before it must still run, as they would one by one. */
 static void
 buffer_fill(chunkBuffer *buf, cursorObject *self, queryTemplate *tpl,
@@ -339,10 +384,14 @@ buffer_fill(chunkBuffer *buf, cursorObject *self, queryTemplate *tpl,
     Py_ssize_t bytes = 0;
     PyObject *vars, *merged;
 
-    while (buf->n < CHUNK_STATEMENTS && bytes < CHUNK_BYTES) {
-        if (!(vars = PyIter_Next(iter))) {
+    while (buf->n < buf->window && bytes < CHUNK_BYTES) {
+        if (buf->first) {
+            vars = buf->first;
+            buf->first = NULL;
+        }
+        else if (!(vars = PyIter_Next(iter))) {
             buf->exhausted = 1;
-            buf->merge_failed = PyErr_Occurred() != NULL;
+            buf->iter_failed = PyErr_Occurred() != NULL;
             return;
         }
         merged = qtemplate_merge(tpl, self, vars);
@@ -355,6 +404,10 @@ buffer_fill(chunkBuffer *buf, cursorObject *self, queryTemplate *tpl,
         }
         if (merged == NULL) {
             buf->exhausted = buf->merge_failed = 1;
+            return;
+        }
+        if (!merged_is_eligible(merged)) {
+            buf->alone = merged;
             return;
         }
         buf->merged[buf->n] = merged;
@@ -404,21 +457,46 @@ chunk_report(cursorObject *self, chunkBuffer *buf, pipeChunk *ch,
     return 0;
 }
 
-/* Send one chunk: the pipeline runs with the GIL released. */
+/* Send one chunk: the pipeline runs with the GIL released, after the
+ * BEGIN the connection needs, under the same hold of the lock.  A failed
+ * BEGIN is reported as the failure of the first statement. */
 static int
 chunk_send(cursorObject *self, chunkBuffer *buf, long *total)
 {
     connectionObject *conn = self->conn;
     pipeChunk ch = {buf->queries, buf->n, 0, 0, -1, NULL, NULL, 0, -1};
-    int rv;
+    PGresult *berr = NULL;
+    int rv, closed = 0, busy = 0;
 
     if (conn_check_open(conn) < 0) {
         return -1;
     }
     CONN_LOCK_BEGIN(conn);
-    chunk_run(conn->pgconn, &ch);
+    if (conn->in_copy == COPY_RUNNING) {
+        busy = 1;           /* only the COPY's own thread sees it */
+    }
+    else if (!conn->pgconn) {
+        closed = 1;         /* closed by another thread meanwhile */
+    }
+    else if (conn_begin_locked(conn, &berr) == 0) {
+        chunk_run(conn->pgconn, &ch);
+    }
+    else if (berr != NULL) {
+        ch.error = berr;
+        ch.error_index = 0;
+    }
+    else {
+        ch.failed = 1;
+    }
     CONN_LOCK_END(conn);
 
+    if (busy) {
+        return conn_check_not_in_copy(conn);
+    }
+    if (closed) {
+        PyErr_SetString(InterfaceError, "connection already closed");
+        return -1;
+    }
     conn_process_notices(conn);
     if (conn_process_notifies(conn) < 0) {
         PyErr_Clear();
@@ -433,45 +511,96 @@ chunk_send(cursorObject *self, chunkBuffer *buf, long *total)
     return rv;
 }
 
+/* Run a statement that can't be pipelined, as execute() would.  Takes
+ * the reference to `merged`. */
+static int
+run_alone(cursorObject *self, PyObject *merged, long *total)
+{
+    int rv;
+
+    /* self->query keeps its own reference: curs_run_query releases the
+     * GIL and another thread may replace self->query meanwhile */
+    Py_INCREF(merged);
+    Py_XSETREF(self->query, merged);
+    rv = curs_run_query(self, merged, RUN_DISCARD_TUPLES);
+    Py_DECREF(merged);
+    if (rv < 0) {
+        return -1;
+    }
+    if (self->rowcount < 0) {
+        *total = -1;
+    }
+    else if (*total >= 0) {
+        *total += self->rowcount;
+    }
+    return 0;
+}
+
+/* The end of an executemany() whose iterator or merging failed, once the
+ * statements before the failure ran: the cursor as psycopg2 leaves it.
+ * Restores the exception. */
+static void
+report_input_error(cursorObject *self, chunkBuffer *buf, long total,
+                   PyObject *etype, PyObject *evalue, PyObject *etb)
+{
+    if (buf->merge_failed) {
+        /* the failed execute(): no query nor result, the rowcount of the
+         * last statement */
+        Py_CLEAR(self->query);
+        curs_forget_result(self);
+    }
+    else {
+        /* the loop ended: the rows of all the statements */
+        self->rowcount = total;
+    }
+    PyErr_Restore(etype, evalue, etb);
+}
+
 PyObject *
-pipeline_executemany(cursorObject *self, queryTemplate *tpl, PyObject *iter)
+pipeline_executemany(cursorObject *self, queryTemplate *tpl, PyObject *iter,
+                     PyObject *first, int sequence)
 {
     chunkBuffer *buf;
     PyObject *etype = NULL, *evalue = NULL, *etb = NULL, *rv = NULL;
     long total = 0;
-    int any = 0;
 
     if (!(buf = PyMem_Calloc(1, sizeof(chunkBuffer)))) {
+        Py_DECREF(first);
         return PyErr_NoMemory();
     }
+    buf->first = first;
+    buf->window = sequence ? SEQ_WINDOW : ITER_WINDOW;
     while (!buf->exhausted) {
         buffer_fill(buf, self, tpl, iter);
-        if (buf->merge_failed) {
+        if (buf->merge_failed || buf->iter_failed) {
             PyErr_Fetch(&etype, &evalue, &etb);
         }
-        if (buf->n > 0) {
-            if ((!any && conn_begin_if_needed(self->conn) < 0)
-                    || chunk_send(self, buf, &total) < 0) {
-                /* the statement's error wins over a later merge error */
-                goto exit;
-            }
-            any = 1;
+        /* a statement's error wins over a later input error */
+        if (buf->n > 0 && chunk_send(self, buf, &total) < 0) {
+            goto exit;
         }
         buffer_clear(buf);
-        if (buf->merge_failed) {
-            /* psycopg2 leaves query None when merging fails */
-            Py_CLEAR(self->query);
-            PyErr_Restore(etype, evalue, etb);
+        if (buf->alone) {
+            PyObject *alone = buf->alone;
+            buf->alone = NULL;
+            if (run_alone(self, alone, &total) < 0) {
+                goto exit;
+            }
+        }
+        if (buf->merge_failed || buf->iter_failed) {
+            report_input_error(self, buf, total, etype, evalue, etb);
             etype = evalue = etb = NULL;
             goto exit;
         }
     }
-    self->rowcount = any ? total : 0;
+    self->rowcount = total;
     Py_INCREF(Py_None);
     rv = Py_None;
 
 exit:
     buffer_clear(buf);
+    Py_XDECREF(buf->alone);
+    Py_XDECREF(buf->first);
     PyMem_Free(buf);
     Py_XDECREF(etype);
     Py_XDECREF(evalue);

@@ -156,6 +156,9 @@ typedef struct connectionObject {
 
     PyObject *tpc_xid;      /* Xid of the current two-phase transaction
                                (tpc_begin), or NULL */
+
+    int in_copy;            /* COPY_* below; only the thread holding the
+                               lock for a COPY method can see it set */
 } connectionObject;
 
 struct connNotice {
@@ -169,6 +172,24 @@ extern PyTypeObject connectionType;
 
 /* Release the GIL and take the connection lock; the pair must be used in
  * the same C block.  Do not touch Python objects between them. */
+/* connectionObject.in_copy */
+#define COPY_NONE 0         /* a COPY result is refused (execute()) */
+#define COPY_EXPECTED 1     /* a COPY method sends its statement */
+#define COPY_RUNNING 2      /* its data flows: other commands refused */
+
+/* Lock held, GIL released: end a COPY IN/OUT nobody will serve (execute()
+ * of a COPY statement), so that the connection is usable again.  Leaves
+ * no result pending.  In cursor_copy.c. */
+void copy_abandon_locked(PGconn *pgconn, ExecStatusType status);
+
+/* Initialize the connection lock (recursive).  0 ok. */
+int conn_init_lock(pthread_mutex_t *lock);
+
+/* With the lock held: -1 with ProgrammingError set if the connection is
+ * in the middle of a COPY exchange (a file object of the COPY using the
+ * connection), else 0.  Needs the GIL. */
+int conn_check_not_in_copy(connectionObject *self);
+
 #define CONN_LOCK_BEGIN(conn) \
     Py_BEGIN_ALLOW_THREADS; \
     pthread_mutex_lock(&(conn)->lock);
@@ -205,6 +226,18 @@ int conn_begin_if_needed(connectionObject *self);
  * connection marked broken if it is.  After the call processes notices and
  * notifies. */
 PGresult *conn_exec(connectionObject *self, const char *query);
+
+/* conn_exec preceded by the BEGIN conn_begin_if_needed would send, both
+ * under one hold of the lock: no other thread's COMMIT can come between
+ * them.  Same return as conn_exec. */
+PGresult *conn_exec_in_transaction(connectionObject *self,
+                                   const char *query);
+
+/* With the lock held and the GIL released (touches no Python object):
+ * send the BEGIN conn_begin_if_needed would send, if needed.  0 ok or
+ * nothing to do; -1 if it failed, *error getting its result (NULL after a
+ * libpq failure) for the caller to raise once it has the GIL. */
+int conn_begin_locked(connectionObject *self, PGresult **error);
 
 /* Like conn_exec but raises on any non-success status and discards the
  * result.  0 ok, -1 error. */

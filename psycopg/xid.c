@@ -295,9 +295,11 @@ xid_recover(PyObject *conn)
 {
     PyObject *curs = NULL, *tmp = NULL, *rows = NULL, *rv = NULL;
 
-    /* a plain cursor: the connection's cursor_factory may return dicts */
-    if (!(curs = PyObject_CallMethod(conn, "cursor", "OO",
-                                     Py_None, (PyObject *)&cursorType))) {
+    /* A plain cursor made directly, as psycopg2 does: the connection's
+     * cursor() may be overridden (LoggingConnection passes cursor_factory
+     * itself) and its cursor_factory may return dicts. */
+    if (!(curs = PyObject_CallFunctionObjArgs((PyObject *)&cursorType,
+                                              conn, NULL))) {
         goto exit;
     }
     if (!(tmp = PyObject_CallMethod(curs, "execute", "s",

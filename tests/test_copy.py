@@ -358,6 +358,57 @@ def test_copy_refused_on_async_connection(dsn, method, args):
         aconn.close()
 
 
+@pytest.mark.parametrize("query, method", [
+    ("copy (select 1) to stdout", "copy_to"),
+    ("copy tcopy from stdin", "copy_from"),
+    ("select 1; copy (select 1) to stdout", "copy_to"),
+])
+def test_copy_statement_in_async_execute(dsn, query, method):
+    # psycopg2: execute() sends it; poll() raises ProgrammingError naming
+    # the method to use (not NotSupportedError); statusmessage is ''
+    import select
+    import psycopg2.extras
+
+    aconn = psycopg2.connect(dsn, async_=True)
+    try:
+        psycopg2.extras.wait_select(aconn)
+        cur = aconn.cursor()
+        cur.execute("create temp table tcopy (a int)")
+        psycopg2.extras.wait_select(aconn)
+        cur.execute(query)
+        direction = "TO" if method == "copy_to" else "FROM"
+        msg = r"can't execute COPY %s: use the %s\(\) method" % (
+            direction, method)
+        with pytest.raises(psycopg2.ProgrammingError, match=msg):
+            for _ in range(100):
+                if aconn.poll() == psycopg2.extensions.POLL_OK:
+                    break
+                select.select([aconn], [], [], 1.0)
+        assert not aconn.isexecuting()
+        with pytest.raises(psycopg2.ProgrammingError, match="no results"):
+            cur.fetchone()
+    finally:
+        aconn.close()
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+@pytest.mark.parametrize("query, method", [
+    ("copy (select 1) to stdout", "copy_to"),
+    ("copy tcopy from stdin", "copy_from"),
+])
+def test_copy_statement_in_execute_status(conn, autocommit, query, method):
+    conn.autocommit = autocommit
+    cur = conn.cursor()
+    cur.execute("create temp table tcopy (a int)")
+    with pytest.raises(psycopg2.ProgrammingError, match=method):
+        cur.execute(query)
+    assert cur.statusmessage == ""
+    assert cur.rowcount == -1
+    conn.rollback()
+    cur.execute("select 5")
+    assert cur.fetchone() == (5,)
+
+
 def test_copy_checks_order_on_closed_cursor(conn):
     cur = conn.cursor()
     cur.close()
@@ -368,3 +419,144 @@ def test_copy_checks_order_on_closed_cursor(conn):
         cur.copy_from(42, "tcopy")
     with pytest.raises(TypeError, match="write"):
         cur.copy_to(42, "tcopy")
+
+
+# -- COPY and threads -------------------------------------------------------
+# psycopg2 2.9 doesn't lock the connection during the COPY data exchange: a
+# cursor shared by threads gets other threads' errors, "no COPY in
+# progress", "error with status PGRES_COPY_OUT and no message from the
+# libpq".  Here the lock covers the whole exchange (doc/differences.rst).
+
+def test_copy_cursor_shared_by_threads(conn):
+    import collections
+    import threading
+
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("create temp table tthr (a int, b text)")
+    data = "".join("%d\tx%d\n" % (i, i) for i in range(2000))
+    outcome = collections.Counter()
+
+    def copier():
+        for i in range(20):
+            try:
+                if i % 2:
+                    cur.copy_expert("copy tthr from stdin", io.StringIO(data))
+                else:
+                    f = io.StringIO()
+                    cur.copy_expert(
+                        "copy (select * from tthr limit 3000) to stdout", f)
+                outcome["copy ok"] += 1
+            except Exception as e:  # noqa: B902 - counted, then asserted
+                outcome["copy %s: %s" % (type(e).__name__, e)] += 1
+
+    def other(n):
+        for i in range(40):
+            c = cur if n % 2 else conn.cursor()
+            try:
+                c.execute("select 1/0" if i % 2 else "select 1")
+                outcome["other ok"] += 1
+            except psycopg2.errors.DivisionByZero:
+                outcome["other 1/0"] += 1
+            except Exception as e:  # noqa: B902
+                outcome["other %s: %s" % (type(e).__name__, e)] += 1
+
+    threads = [threading.Thread(target=copier) for _ in range(2)]
+    threads += [threading.Thread(target=other, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+        assert not t.is_alive(), "thread hung"
+    assert outcome == {"copy ok": 40, "other ok": 60, "other 1/0": 60}
+    cur.execute("select count(*) from tthr")
+    assert cur.fetchone() == (20 * 2000,)
+
+
+def test_copy_holds_the_lock_for_the_whole_exchange(conn):
+    import threading
+
+    cur = conn.cursor()
+    cur.execute("create temp table tlock (a int)")
+    in_read = threading.Event()
+    order = []
+
+    class SlowFile:
+        def __init__(self):
+            self.calls = 0
+
+        def read(self, size):
+            self.calls += 1
+            if self.calls == 1:
+                in_read.set()
+                # the other thread's query waits for the end of the COPY
+                other.join(0.5)
+                order.append("read")
+                return "1\n"
+            return ""
+
+    def query():
+        assert in_read.wait(60)
+        with conn.cursor() as c:
+            c.execute("select count(*) from tlock")
+            order.append(("query", c.fetchone()[0]))
+
+    other = threading.Thread(target=query)
+    other.start()
+    cur.copy_expert("copy tlock from stdin", SlowFile())
+    other.join(60)
+    assert not other.is_alive(), "thread hung"
+    assert order == ["read", ("query", 1)]
+
+
+@pytest.mark.parametrize("direction", ["in", "out"])
+@pytest.mark.parametrize("action", ["execute", "commit", "copy", "reset"])
+def test_copy_file_using_its_connection(conn, direction, action):
+    cur = conn.cursor()
+    cur.execute("create temp table treent (a int)")
+    seen = []
+
+    def use_connection():
+        try:
+            if action == "execute":
+                conn.cursor().execute("select 1")
+            elif action == "commit":
+                conn.commit()
+            elif action == "copy":
+                conn.cursor().copy_expert("copy (select 1) to stdout",
+                                          io.StringIO())
+            else:
+                conn.reset()
+        except psycopg2.ProgrammingError as e:
+            seen.append(str(e))
+
+    class File:
+        def read(self, size):
+            if not seen:
+                use_connection()
+                return "1\n"
+            return ""
+
+        def write(self, data):
+            use_connection()
+
+    if direction == "in":
+        cur.copy_expert("copy treent from stdin", File())
+    else:
+        cur.copy_expert("copy (select 1) to stdout", File())
+    # refused without deadlock; the COPY went on
+    assert seen and "busy with a COPY" in seen[0]
+    cur.execute("select count(*) from treent")
+    assert cur.fetchone() == (1 if direction == "in" else 0,)
+
+
+def test_copy_file_closing_its_connection(conn):
+    class File:
+        def write(self, data):
+            conn.close()
+
+    cur = conn.cursor()
+    with pytest.raises(psycopg2.InterfaceError,
+                       match="connection already closed"):
+        cur.copy_expert("copy (select 1) to stdout", File())
+    assert conn.closed

@@ -250,3 +250,193 @@ def test_threads_share_connection(conn, cur, mode):
         t.join()
     assert errors == []
     assert count(conn) == 2800
+
+
+# --- psycopg2's observable semantics, checked against psycopg2 2.9 -------
+
+# Argument sets taken ahead from an iterator (not a list or tuple) before
+# the statements of the earlier ones ran: doc/differences.rst.  psycopg2
+# takes none ahead; 64 is the documented bound of the pipelined path.
+ITER_WINDOW = 64
+
+
+def test_generator_lookahead_bounded(conn, cur, mode):
+    # each item looks at what the statements before it left in the table,
+    # through another cursor of the same connection
+    seen = []
+
+    def gen():
+        with conn.cursor() as c:
+            for i in range(300):
+                c.execute("select count(*) from tm")
+                seen.append((i, c.fetchone()[0]))
+                yield (i, "g")
+
+    cur.executemany("insert into tm values (%s, %s)", gen())
+    assert cur.rowcount == 300
+    assert count(conn) == 300
+    assert len(seen) == 300
+    for i, done in seen:
+        assert 0 <= i - done <= ITER_WINDOW, (i, done)
+    if mode == "autocommit":
+        assert all(i == done for i, done in seen)
+
+
+@pytest.mark.parametrize("bad", [5, 100])
+def test_iterator_not_consumed_after_failing_statement(conn, cur, mode, bad):
+    consumed = []
+
+    def gen():
+        for i in range(1000):
+            consumed.append(i)
+            yield (0 if i == bad else i + 1, "x")
+
+    cur.execute("insert into tm values (0, 'first')")
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cur.executemany("insert into tm values (%s, %s)", gen())
+    assert cur.query == b"insert into tm values (0, 'x')"
+    assert cur.rowcount == -1
+    if mode == "autocommit":
+        assert len(consumed) == bad + 1
+        assert count(conn) == bad + 1
+    else:
+        assert bad + 1 <= len(consumed) <= bad + ITER_WINDOW
+        conn.rollback()
+        assert count(conn) == 0
+
+
+def test_iterator_error_rowcount_and_query(conn, cur):
+    cur.executemany("insert into tm values (%s, 'a')", [(1,), (2,)])
+
+    def gen():
+        yield ("b", 1)
+        yield ("c", 9)
+        yield ("d", 2)
+        raise KeyError("k")
+
+    with pytest.raises(KeyError):
+        cur.executemany("update tm set data = %s where id = %s", gen())
+    # psycopg2: the total of the statements run, the last one's query
+    assert cur.rowcount == 2
+    assert cur.query == b"update tm set data = 'd' where id = 2"
+    assert cur.statusmessage == "UPDATE 1"
+    with pytest.raises(psycopg2.ProgrammingError, match="no results"):
+        cur.fetchone()
+    conn.commit()
+    assert count(conn, "data in ('b', 'd')") == 2
+
+
+@pytest.mark.parametrize("args", ["raising", "empty"])
+def test_nothing_run_hides_previous_rows(conn, cur, args):
+    def gen():
+        raise KeyError("k")
+        yield  # pragma: no cover
+
+    cur.execute("select 42 union select 43 order by 1")
+    if args == "raising":
+        with pytest.raises(KeyError):
+            cur.executemany("select %s", gen())
+    else:
+        cur.executemany("select %s", [])
+    # psycopg2 counts the rows with rowcount, now 0
+    assert cur.rowcount == 0
+    assert cur.query == b"select 42 union select 43 order by 1"
+    assert cur.statusmessage == "SELECT 2"
+    assert cur.fetchone() is None
+    assert cur.fetchall() == []
+
+
+def test_merge_error_first_statement(conn, cur):
+    cur.execute("select 42 union select 43 order by 1")
+    with pytest.raises(IndexError):
+        cur.executemany("select %s, %s", [(1,)])
+    assert cur.rowcount == -1
+    assert cur.query is None
+    with pytest.raises(psycopg2.ProgrammingError, match="no results"):
+        cur.fetchone()
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_asis_with_two_commands(conn, cur, where):
+    from psycopg2.extensions import AsIs
+
+    two = AsIs("1001, 'q'); insert into tm values (1002")
+    args = [(i,) for i in range(1, 101)]
+    pos = {"start": 0, "middle": 70, "end": 100}[where]
+    args.insert(pos, (two,))
+    cur.executemany("insert into tm values (%s, 'z')", args)
+    # psycopg2 sends each statement as a simple query: both commands run
+    assert cur.rowcount == 101
+    last = b"insert into tm values (1001, 'q'); insert into tm values " \
+        b"(1002, 'z')" if where == "end" else \
+        b"insert into tm values (100, 'z')"
+    assert cur.query == last
+    conn.commit()
+    assert count(conn) == 102
+    assert count(conn, "id in (1001, 1002)") == 2
+
+
+def test_asis_with_two_commands_failing(conn, cur, mode):
+    from psycopg2.extensions import AsIs
+
+    args = [(1,), (AsIs("2); insert into tm values (1"),), (3,)]
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cur.executemany("insert into tm values (%s)", args)
+    assert cur.query == b"insert into tm values (2); insert into tm values (1)"
+    if mode == "autocommit":
+        assert count(conn) == 1
+    else:
+        conn.rollback()
+        assert count(conn) == 0
+
+
+@pytest.mark.parametrize("query, args", [
+    ("insert into tm values ($1, %s)", [("a",), ("b",)]),
+    ("insert into tm values (%s, 'v')", [(1,), ("AsIs",)]),
+])
+def test_dollar_parameter_error_class(conn, cur, query, args):
+    from psycopg2.extensions import AsIs
+
+    # the extended protocol would say ProtocolViolation
+    args = [tuple(AsIs("$1") if v == "AsIs" else v for v in a)
+            for a in args]
+    with pytest.raises(psycopg2.errors.UndefinedParameter,
+                       match=r"there is no parameter \$1"):
+        cur.executemany(query, args)
+
+
+def test_dollar_in_literals_still_pipelined(conn, cur):
+    cur.executemany("insert into tm values (%s, %s)",
+                    [(1, "$1"), (2, "a;b"), (3, "$$;$$"), (4, "x'; y")])
+    assert cur.rowcount == 4
+    cur.execute("select data from tm order by id")
+    assert [r[0] for r in cur] == ["$1", "a;b", "$$;$$", "x'; y"]
+
+
+def test_rowcount_reset_on_bad_call(conn, cur):
+    cur.execute("select 1")
+    with pytest.raises(TypeError):
+        cur.executemany("select %s")
+    assert cur.rowcount == -1
+
+
+@pytest.mark.parametrize("query", ["select %(", 42, "select %s %(a)s"])
+def test_query_only_looked_at_for_a_statement(conn, cur, query):
+    # psycopg2 converts and parses the query for each statement: with no
+    # argument sets there is no error
+    cur.execute("select 1")
+    cur.executemany(query, [])
+    assert cur.rowcount == 0
+    assert cur.query == b"select 1"
+
+
+def test_bad_placeholder_is_a_failed_merge(conn, cur):
+    cur.execute("select 1")
+    with pytest.raises(psycopg2.ProgrammingError, match="incomplete"):
+        cur.executemany("select %(", [{}])
+    assert cur.query is None
+    assert cur.rowcount == -1
+    # without arguments the query is sent as it is, as psycopg2 does
+    with pytest.raises(psycopg2.errors.SyntaxError):
+        cur.executemany("select 1 %(", [None])
+    assert cur.query == b"select 1 %("

@@ -241,6 +241,41 @@ def test_notices_from_threads(conn):
             assert any("thread %d msg %d" % (i, j) in m for m in msgs)
 
 
+@pytest.mark.parametrize("work", ["execute", "executemany", "mixed",
+                                  "commit_only"])
+def test_concurrent_commits_send_no_stray_commands(conn, work):
+    """Threads committing one connection: one BEGIN and one COMMIT per
+    transaction, as psycopg2 (no "there is no transaction in progress" /
+    "already a transaction in progress" WARNINGs)."""
+    cur = conn.cursor()
+    cur.execute("CREATE TEMP TABLE thr_c (tid int, n int)")
+    conn.commit()
+    del conn.notices[:]
+
+    def worker(i):
+        cur = conn.cursor()
+        for n in range(60):
+            if work == "execute":
+                cur.execute("INSERT INTO thr_c VALUES (%s, %s)", (i, n))
+            elif work == "executemany":
+                cur.executemany("INSERT INTO thr_c VALUES (%s, %s)",
+                                [(i, n), (i, -n)])
+            elif work == "mixed":
+                cur.execute("SELECT %s", (n,))
+            if work == "mixed" and n % 2:
+                conn.rollback()
+            else:
+                conn.commit()
+
+    run_threads(worker, 4)
+    conn.commit()
+    assert conn.notices == []
+    assert conn.status == psycopg2.extensions.STATUS_READY
+    cur.execute("SELECT count(*) FROM thr_c")
+    rows = {"execute": 240, "executemany": 480}.get(work, 0)
+    assert cur.fetchone() == (rows,)
+
+
 def wait_backend_active(dsn, pid, query_part, attempts=3000):
     """Poll pg_stat_activity until backend `pid` runs `query_part`."""
     mon = psycopg2.connect(dsn)

@@ -246,6 +246,57 @@ def test_tpc_recover_ignores_cursor_factory(conn, tpc_table):
     assert isinstance(conn.tpc_recover(), list)
 
 
+class _DictCursorConnection(ext.connection):
+    """A factory whose cursor() sets cursor_factory itself."""
+
+    def cursor(self, *args, **kwargs):
+        import psycopg2.extras
+        kwargs["cursor_factory"] = psycopg2.extras.DictCursor
+        return super().cursor(*args, **kwargs)
+
+
+class _NoCursorConnection(ext.connection):
+    """A factory whose cursor() is not the DB-API one at all."""
+
+    def cursor(self):
+        return "not a cursor"
+
+
+@pytest.mark.parametrize("factory", [
+    "LoggingConnection", "MinTimeLoggingConnection", "DictConnection",
+    "RealDictConnection", "NamedTupleConnection", _DictCursorConnection,
+    _NoCursorConnection,
+])
+def test_tpc_recover_with_connection_factory(dsn, tpc_table, factory):
+    import io
+    import psycopg2.extras
+
+    if isinstance(factory, str):
+        factory = getattr(psycopg2.extras, factory)
+    conn = psycopg2.connect(dsn, connection_factory=factory)
+    try:
+        log = io.StringIO()
+        if hasattr(conn, "initialize"):
+            conn.initialize(log)
+        xid = conn.xid(7, "factory-%s" % factory.__name__, "bq")
+        conn.tpc_begin(xid)
+        conn.tpc_prepare()
+        conn.reset()
+        # psycopg2 doesn't go through conn.cursor(): a plain cursor
+        found = [x for x in conn.tpc_recover() if x.gtrid == xid.gtrid]
+        assert len(found) == 1
+        assert (found[0].format_id, found[0].bqual) == (7, "bq")
+        assert isinstance(found[0].prepared, datetime.datetime)
+        assert found[0].database == conn.info.dbname
+        assert conn.status == ext.STATUS_READY
+        # the LoggingConnection's log doesn't see the recover query
+        assert "pg_prepared_xacts" not in log.getvalue()
+        conn.tpc_rollback(found[0])
+        assert not [x for x in conn.tpc_recover() if x.gtrid == xid.gtrid]
+    finally:
+        conn.close()
+
+
 def test_tpc_errors(conn, tpc_table):
     conn.cursor().execute("SELECT 1")
     with pytest.raises(psycopg2.ProgrammingError,
