@@ -22,14 +22,19 @@ Importing the package configures no logging handler and starts no thread.
 from typing import Any as _Any, Callable as _Callable, Optional as _Optional
 
 from psycopg2._psycopg import (  # noqa: F401 (re-exported)
-    BINARY, NUMBER, STRING, DATETIME, ROWID,
-    Binary, Date, Time, Timestamp,
-    DateFromTicks, TimeFromTicks, TimestampFromTicks,
-    Error, Warning, DataError, DatabaseError, ProgrammingError,
-    IntegrityError, InterfaceError, InternalError, NotSupportedError,
-    OperationalError,
-    _connect, apilevel, threadsafety, paramstyle,
-    __version__, __libpq_version__,
+    BINARY as BINARY, NUMBER as NUMBER, STRING as STRING, DATETIME as DATETIME,
+    ROWID as ROWID,
+    Binary as Binary, Date as Date, Time as Time, Timestamp as Timestamp,
+    DateFromTicks as DateFromTicks, TimeFromTicks as TimeFromTicks,
+    TimestampFromTicks as TimestampFromTicks,
+    Error as Error, Warning as Warning, DataError as DataError,
+    DatabaseError as DatabaseError, ProgrammingError as ProgrammingError,
+    IntegrityError as IntegrityError, InterfaceError as InterfaceError,
+    InternalError as InternalError, NotSupportedError as NotSupportedError,
+    OperationalError as OperationalError,
+    _connect as _connect, apilevel as apilevel, threadsafety as threadsafety,
+    paramstyle as paramstyle,
+    __version__ as __version__, __libpq_version__ as __libpq_version__,
 )
 
 # Fills _psycopg.sqlstate_errors: from now on the server errors are raised
