@@ -10,7 +10,8 @@ The examples of the pages run against a real server with the doctest
 builder; ``PSYCOPG2_DOC_DSN`` names that server (its database is used as a
 scratch area, the test server of ``tests/`` is meant)::
 
-    PSYCOPG2_DOC_DSN="host=... dbname=..." python -m sphinx -b doctest doc build/doctest
+    PSYCOPG2_DOC_DSN="host=... dbname=..." \
+        python -m sphinx -b doctest doc build/doctest
 
 ``tests/test_docs_build.py`` runs both builds.
 """

@@ -20,6 +20,7 @@ Importing the package configures no logging handler and starts no thread.
 """
 
 from typing import Any as _Any, Callable as _Callable, Optional as _Optional
+from typing import TypeVar as _TypeVar, overload as _overload
 
 from psycopg2._psycopg import (  # noqa: F401 (re-exported)
     BINARY as BINARY, NUMBER as NUMBER, STRING as STRING, DATETIME as DATETIME,
@@ -68,6 +69,23 @@ def _mentions_load_balancing(dsn: _Any, kwargs: dict) -> bool:
     return False
 
 
+_ConnectionT = _TypeVar("_ConnectionT", bound="_ext.connection")
+
+
+@_overload
+def connect(dsn: _Optional[str] = None, connection_factory: None = None,
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> "_ext.connection": ...
+@_overload
+def connect(dsn: _Optional[str] = None, *,
+            connection_factory: _Callable[..., _ConnectionT],
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> _ConnectionT: ...
+@_overload
+def connect(dsn: _Optional[str],
+            connection_factory: _Callable[..., _ConnectionT],
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> _ConnectionT: ...
 def connect(dsn: _Optional[str] = None,
             connection_factory: _Optional[_Callable[..., _Any]] = None,
             cursor_factory: _Optional[_Callable[..., _Any]] = None,

@@ -393,8 +393,9 @@ class lobject:
 
 @disjoint_base
 class connection:
-    notices: Any
-    notifies: Any
+    # lists by default; replaceable by any object with an append() method
+    notices: list[str]
+    notifies: list[Notify]
     cursor_factory: Callable[..., cursor] | None
     def __init__(self, dsn: str, async_: int = 0) -> None: ...
     @property

@@ -24,18 +24,24 @@ from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List,
 import psycopg2
 from psycopg2 import _psycopg
 from psycopg2 import extensions as _ext
-from psycopg2.extensions import adapt as _A, quote_ident  # noqa: F401
+from psycopg2.extensions import adapt as _A  # noqa: F401
+from psycopg2.extensions import quote_ident as quote_ident  # noqa: F401
 from psycopg2.extensions import connection as _connection
 from psycopg2.extensions import cursor as _cursor
 
 # Names re-exported from the private modules, as psycopg2 does.
 from psycopg2._json import (  # noqa: F401
-    Json, register_json, register_default_json, register_default_jsonb)
+    Json as Json, register_json as register_json,
+    register_default_json as register_default_json,
+    register_default_jsonb as register_default_jsonb)
 from psycopg2._range import (  # noqa: F401
-    Range, NumericRange, DateRange, DateTimeRange, DateTimeTZRange,
-    register_range, RangeAdapter, RangeCaster)
+    Range as Range, NumericRange as NumericRange, DateRange as DateRange,
+    DateTimeRange as DateTimeRange, DateTimeTZRange as DateTimeTZRange,
+    register_range as register_range, RangeAdapter as RangeAdapter,
+    RangeCaster as RangeCaster)
 from psycopg2._range import _unescape
-from psycopg2._ipaddress import register_ipaddress  # noqa: F401
+from psycopg2._ipaddress import (  # noqa: F401
+    register_ipaddress as register_ipaddress)
 
 logger = _logging.getLogger("psycopg2.extras")
 

@@ -8,6 +8,7 @@ balancer finds no ``yb_servers()`` and connects to the given host).
 import datetime
 import sys
 import threading
+import uuid
 from decimal import Decimal
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
@@ -122,6 +123,18 @@ def insert_duplicate(conn: connection, table: str, name: str) -> str:
     raise RuntimeError("the duplicate was accepted")
 
 
+def json_range_uuid(conn: connection) -> Tuple[Dict[str, Any], bool, str]:
+    psycopg2.extras.register_uuid(conn_or_curs=conn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT %s::jsonb, %s::int4range @> 5, %s", (
+            psycopg2.extras.Json({"a": [1, 2]}),
+            psycopg2.extras.NumericRange(1, 10), uuid.UUID(int=1)))
+        row = cur.fetchone()
+        assert row is not None
+    conn.rollback()
+    return dict(row[0]), bool(row[1]), str(row[2])
+
+
 def pool_work(dsn: str, table: str) -> List[int]:
     pool = psycopg2.pool.ThreadedConnectionPool(
         1, 4, dsn, load_balance="true")
@@ -168,9 +181,10 @@ def main(dsn: str) -> None:
         print("first", first_name(conn, table))
         print("total", server_side_total(conn, table))
         print("duplicate", insert_duplicate(conn, table, "apple"))
+        print("json", json_range_uuid(conn))
         with conn.cursor() as cur:
-            cur.execute("SELECT %s::date, %s", (datetime.date(2024, 1, 2),
-                                                 psycopg2.extensions.AsIs("1")))
+            cur.execute("SELECT %s::date, %s", (
+                datetime.date(2024, 1, 2), psycopg2.extensions.AsIs("1")))
             print("columns", column_names(cur), cur.fetchone())
             print("mogrify", cur.mogrify("SELECT %s", ("x",)).decode())
         conn.rollback()
