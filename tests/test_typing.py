@@ -15,6 +15,7 @@ extension of the ``psycopg2`` the tests import.
 
 import glob
 import os
+import re
 import subprocess
 import sys
 
@@ -90,19 +91,22 @@ reveal_type(psycopg2.connect(
 psycopg2.extras.execute_values(None, 'select %s', [])
 """
 
+# What mypy says about it, as regular expressions: mypy writes the unions
+# "X | None" or "Optional[X]" depending on the Python version.
 WRONG_PROGRAM_REPORT = [
-    'wrong.py:5: error: Argument 1 to "execute" of "cursor" has '
-    'incompatible type "int"',
-    'wrong.py:7: error: Value of type "tuple[Any, ...] | None" '
-    'is not indexable',
-    'wrong.py:9: note: Revealed type is "psycopg2.extras.DictRow | None"',
-    'wrong.py:10: error: Incompatible types in assignment (expression has '
-    'type "str", variable has type "bool")',
-    'wrong.py:11: note: Revealed type is "psycopg2._psycopg.Notify"',
-    'wrong.py:12: note: Revealed type is "psycopg2._psycopg.connection"',
-    'wrong.py:13: note: Revealed type is '
-    '"psycopg2.extras.LogicalReplicationConnection"',
-    'wrong.py:15: error: No overload variant of "execute_values" matches',
+    r'wrong.py:5: error: Argument 1 to "execute" of "cursor" has '
+    r'incompatible type "int"',
+    r'wrong.py:7: error: Value of type "(tuple\[Any, \.\.\.\] \| None|'
+    r'Optional\[tuple\[Any, \.\.\.\]\])" is not indexable',
+    r'wrong.py:9: note: Revealed type is "(psycopg2.extras.DictRow \| None|'
+    r'Union\[psycopg2.extras.DictRow, None\])"',
+    r'wrong.py:10: error: Incompatible types in assignment \(expression has '
+    r'type "str", variable has type "bool"\)',
+    r'wrong.py:11: note: Revealed type is "psycopg2._psycopg.Notify"',
+    r'wrong.py:12: note: Revealed type is "psycopg2._psycopg.connection"',
+    r'wrong.py:13: note: Revealed type is '
+    r'"psycopg2.extras.LogicalReplicationConnection"',
+    r'wrong.py:15: error: No overload variant of "execute_values" matches',
 ]
 
 
@@ -115,8 +119,8 @@ def test_misuses_are_reported(typed_site, tmp_path):
         ["mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
          str(prog)], typed_site, tmp_path)
     assert rc == 1, out
-    for line in WRONG_PROGRAM_REPORT:
-        assert line in out, "%r not in:\n%s" % (line, out)
+    for pattern in WRONG_PROGRAM_REPORT:
+        assert re.search(pattern, out), "%r not in:\n%s" % (pattern, out)
 
 
 def test_user_program_runs(typed_site, tmp_path, dsn):
