@@ -76,16 +76,22 @@ _ConnectionT = _TypeVar("_ConnectionT", bound="_ext.connection")
 def connect(dsn: _Optional[str] = None, connection_factory: None = None,
             cursor_factory: _Optional[_Callable[..., _Any]] = None,
             **kwargs: _Any) -> "_ext.connection": ...
+
+
 @_overload
 def connect(dsn: _Optional[str] = None, *,
             connection_factory: _Callable[..., _ConnectionT],
             cursor_factory: _Optional[_Callable[..., _Any]] = None,
             **kwargs: _Any) -> _ConnectionT: ...
+
+
 @_overload
 def connect(dsn: _Optional[str],
             connection_factory: _Callable[..., _ConnectionT],
             cursor_factory: _Optional[_Callable[..., _Any]] = None,
             **kwargs: _Any) -> _ConnectionT: ...
+
+
 def connect(dsn: _Optional[str] = None,
             connection_factory: _Optional[_Callable[..., _Any]] = None,
             cursor_factory: _Optional[_Callable[..., _Any]] = None,

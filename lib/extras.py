@@ -169,10 +169,13 @@ class DictCursor(DictCursorBase):
         # The rows are DictRow objects, not the tuples of the base cursor.
         def fetchone(  # type: ignore[override]
                 self) -> Optional["DictRow"]: ...
+
         def fetchmany(  # type: ignore[override]
                 self, size: Optional[int] = None) -> List["DictRow"]: ...
+
         def fetchall(  # type: ignore[override]
                 self) -> List["DictRow"]: ...
+
         def __iter__(  # type: ignore[override]
                 self) -> Iterator["DictRow"]: ...
     else:
@@ -291,10 +294,13 @@ class RealDictCursor(DictCursorBase):
         # The rows are RealDictRow objects, not the tuples of the base cursor.
         def fetchone(  # type: ignore[override]
                 self) -> Optional["RealDictRow"]: ...
+
         def fetchmany(  # type: ignore[override]
                 self, size: Optional[int] = None) -> List["RealDictRow"]: ...
+
         def fetchall(  # type: ignore[override]
                 self) -> List["RealDictRow"]: ...
+
         def __iter__(  # type: ignore[override]
                 self) -> Iterator["RealDictRow"]: ...
     else:
@@ -1450,18 +1456,26 @@ def _split_sql(sql: bytes) -> Tuple[List[bytes], List[bytes]]:
 def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                    template: "Optional[_Query]" = None, page_size: int = 100,
                    fetch: Literal[False] = False) -> None: ...
+
+
 @overload
 def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                    template: "Optional[_Query]" = None, page_size: int = 100,
                    *, fetch: Literal[True]) -> List[Any]: ...
+
+
 @overload
 def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                    template: "Optional[_Query]", page_size: int,
                    fetch: Literal[True]) -> List[Any]: ...
+
+
 @overload
 def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                    template: "Optional[_Query]" = None, page_size: int = 100,
                    fetch: bool = False) -> Optional[List[Any]]: ...
+
+
 def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                    template: "Optional[_Query]" = None, page_size: int = 100,
                    fetch: bool = False) -> Optional[List[Any]]:
