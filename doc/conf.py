@@ -18,7 +18,13 @@ scratch area, the test server of ``tests/`` is meant)::
 
 import doctest
 
-import psycopg2
+try:
+    import psycopg2
+except ImportError as e:
+    raise RuntimeError(
+        "the documentation is generated from the psycopg2 package, which "
+        "cannot be imported (%s): install it, or point PYTHONPATH at the "
+        "site directory printed by scripts/devbuild.sh" % e) from e
 
 project = "psycopg2-yugabytedb"
 author = "the psycopg2-yugabytedb authors"
