@@ -20,16 +20,22 @@ Importing the package configures no logging handler and starts no thread.
 """
 
 from typing import Any as _Any, Callable as _Callable, Optional as _Optional
+from typing import TypeVar as _TypeVar, overload as _overload
 
 from psycopg2._psycopg import (  # noqa: F401 (re-exported)
-    BINARY, NUMBER, STRING, DATETIME, ROWID,
-    Binary, Date, Time, Timestamp,
-    DateFromTicks, TimeFromTicks, TimestampFromTicks,
-    Error, Warning, DataError, DatabaseError, ProgrammingError,
-    IntegrityError, InterfaceError, InternalError, NotSupportedError,
-    OperationalError,
-    _connect, apilevel, threadsafety, paramstyle,
-    __version__, __libpq_version__,
+    BINARY as BINARY, NUMBER as NUMBER, STRING as STRING, DATETIME as DATETIME,
+    ROWID as ROWID,
+    Binary as Binary, Date as Date, Time as Time, Timestamp as Timestamp,
+    DateFromTicks as DateFromTicks, TimeFromTicks as TimeFromTicks,
+    TimestampFromTicks as TimestampFromTicks,
+    Error as Error, Warning as Warning, DataError as DataError,
+    DatabaseError as DatabaseError, ProgrammingError as ProgrammingError,
+    IntegrityError as IntegrityError, InterfaceError as InterfaceError,
+    InternalError as InternalError, NotSupportedError as NotSupportedError,
+    OperationalError as OperationalError,
+    _connect as _connect, apilevel as apilevel, threadsafety as threadsafety,
+    paramstyle as paramstyle,
+    __version__ as __version__, __libpq_version__ as __libpq_version__,
 )
 
 # Fills _psycopg.sqlstate_errors: from now on the server errors are raised
@@ -61,6 +67,29 @@ def _mentions_load_balancing(dsn: _Any, kwargs: dict) -> bool:
             if name in dsn:
                 return True
     return False
+
+
+_ConnectionT = _TypeVar("_ConnectionT", bound="_ext.connection")
+
+
+@_overload
+def connect(dsn: _Optional[str] = None, connection_factory: None = None,
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> "_ext.connection": ...
+
+
+@_overload
+def connect(dsn: _Optional[str] = None, *,
+            connection_factory: _Callable[..., _ConnectionT],
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> _ConnectionT: ...
+
+
+@_overload
+def connect(dsn: _Optional[str],
+            connection_factory: _Callable[..., _ConnectionT],
+            cursor_factory: _Optional[_Callable[..., _Any]] = None,
+            **kwargs: _Any) -> _ConnectionT: ...
 
 
 def connect(dsn: _Optional[str] = None,

@@ -11,29 +11,46 @@ connection status constants and a few helper functions (`make_dsn()`,
 
 import re as _re
 from typing import Any as _Any, Callable as _Callable, Optional as _Optional
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from psycopg2 import _psycopg
 from psycopg2._psycopg import (  # noqa: F401 (re-exported)
     # connection, cursor and their companions
-    connection, cursor, Column, ConnectionInfo, Diagnostics,
-    QueryCanceledError, TransactionRollbackError,
+    connection as connection, cursor as cursor, Column as Column,
+    ConnectionInfo as ConnectionInfo, Diagnostics as Diagnostics,
+    QueryCanceledError as QueryCanceledError,
+    TransactionRollbackError as TransactionRollbackError,
     # adaptation
-    adapt, adapters, ISQLQuote, AsIs, Binary, Boolean, Float, Int,
-    QuotedString, SQL_IN, NoneAdapter,
-    DateFromPy, TimeFromPy, TimestampFromPy, IntervalFromPy,
+    adapt as adapt, adapters as adapters, ISQLQuote as ISQLQuote, AsIs as AsIs,
+    Binary as Binary, Boolean as Boolean, Float as Float, Int as Int,
+    QuotedString as QuotedString, SQL_IN as SQL_IN, NoneAdapter as NoneAdapter,
+    DateFromPy as DateFromPy, TimeFromPy as TimeFromPy,
+    TimestampFromPy as TimestampFromPy, IntervalFromPy as IntervalFromPy,
     # typecasting
-    new_type, new_array_type, register_type, string_types, binary_types,
-    UNICODE, UNICODEARRAY, STRINGARRAY, BOOLEAN, BOOLEANARRAY,
-    INTEGER, INTEGERARRAY, LONGINTEGER, LONGINTEGERARRAY,
-    FLOAT, FLOATARRAY, DECIMAL, DECIMALARRAY,
-    DATE, DATEARRAY, TIME, TIMEARRAY, INTERVAL, INTERVALARRAY,
-    DATETIMEARRAY, ROWIDARRAY, BINARYARRAY, BYTES, BYTESARRAY,
-    PYDATE, PYDATEARRAY, PYTIME, PYTIMEARRAY,
-    PYDATETIME, PYDATETIMEARRAY, PYDATETIMETZ, PYDATETIMETZARRAY,
-    PYINTERVAL, PYINTERVALARRAY,
+    new_type as new_type, new_array_type as new_array_type,
+    register_type as register_type, string_types as string_types,
+    binary_types as binary_types,
+    UNICODE as UNICODE, UNICODEARRAY as UNICODEARRAY,
+    STRINGARRAY as STRINGARRAY, BOOLEAN as BOOLEAN,
+    BOOLEANARRAY as BOOLEANARRAY,
+    INTEGER as INTEGER, INTEGERARRAY as INTEGERARRAY,
+    LONGINTEGER as LONGINTEGER, LONGINTEGERARRAY as LONGINTEGERARRAY,
+    FLOAT as FLOAT, FLOATARRAY as FLOATARRAY, DECIMAL as DECIMAL,
+    DECIMALARRAY as DECIMALARRAY,
+    DATE as DATE, DATEARRAY as DATEARRAY, TIME as TIME, TIMEARRAY as TIMEARRAY,
+    INTERVAL as INTERVAL, INTERVALARRAY as INTERVALARRAY,
+    DATETIMEARRAY as DATETIMEARRAY, ROWIDARRAY as ROWIDARRAY,
+    BINARYARRAY as BINARYARRAY, BYTES as BYTES, BYTESARRAY as BYTESARRAY,
+    PYDATE as PYDATE, PYDATEARRAY as PYDATEARRAY, PYTIME as PYTIME,
+    PYTIMEARRAY as PYTIMEARRAY,
+    PYDATETIME as PYDATETIME, PYDATETIMEARRAY as PYDATETIMEARRAY,
+    PYDATETIMETZ as PYDATETIMETZ, PYDATETIMETZARRAY as PYDATETIMETZARRAY,
+    PYINTERVAL as PYINTERVAL, PYINTERVALARRAY as PYINTERVALARRAY,
     # helpers
-    parse_dsn, quote_ident, encodings, libpq_version, encrypt_password,
-    set_wait_callback, get_wait_callback,
+    parse_dsn as parse_dsn, quote_ident as quote_ident, encodings as encodings,
+    libpq_version as libpq_version, encrypt_password as encrypt_password,
+    set_wait_callback as set_wait_callback,
+    get_wait_callback as get_wait_callback,
 )
 
 
@@ -47,6 +64,19 @@ def _import_optional(*names: str) -> None:
 
 
 _import_optional("lobject", "Notify", "Xid")
+
+if _TYPE_CHECKING:
+    # Always provided by this C extension; declared for the type checkers,
+    # which do not see through _import_optional().
+    from psycopg2._psycopg import (  # noqa: F401
+        lobject as lobject, Notify as Notify, Xid as Xid)
+
+# Created by psycopg2.extras.register_uuid() and register_inet(), as in
+# psycopg2: annotations only, the names do not exist before those calls.
+UUID: _Any
+UUIDARRAY: _Any
+INET: _Any
+INETARRAY: _Any
 
 # Isolation levels for connection.set_isolation_level()
 ISOLATION_LEVEL_AUTOCOMMIT = 0

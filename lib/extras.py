@@ -18,26 +18,38 @@ from collections import OrderedDict, namedtuple
 from contextlib import contextmanager as _contextmanager
 from functools import lru_cache
 from itertools import islice as _islice
-from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List,
+                    Literal, Optional, Sequence, Tuple, Union, overload)
 
 import psycopg2
 from psycopg2 import _psycopg
 from psycopg2 import extensions as _ext
-from psycopg2.extensions import adapt as _A, quote_ident  # noqa: F401
+from psycopg2.extensions import adapt as _A  # noqa: F401
+from psycopg2.extensions import quote_ident as quote_ident  # noqa: F401
 from psycopg2.extensions import connection as _connection
 from psycopg2.extensions import cursor as _cursor
 
 # Names re-exported from the private modules, as psycopg2 does.
 from psycopg2._json import (  # noqa: F401
-    Json, register_json, register_default_json, register_default_jsonb)
+    Json as Json, register_json as register_json,
+    register_default_json as register_default_json,
+    register_default_jsonb as register_default_jsonb)
 from psycopg2._range import (  # noqa: F401
-    Range, NumericRange, DateRange, DateTimeRange, DateTimeTZRange,
-    register_range, RangeAdapter, RangeCaster)
+    Range as Range, NumericRange as NumericRange, DateRange as DateRange,
+    DateTimeRange as DateTimeRange, DateTimeTZRange as DateTimeTZRange,
+    register_range as register_range, RangeAdapter as RangeAdapter,
+    RangeCaster as RangeCaster)
 from psycopg2._range import _unescape
-from psycopg2._ipaddress import register_ipaddress  # noqa: F401
+from psycopg2._ipaddress import (  # noqa: F401
+    register_ipaddress as register_ipaddress)
 
 logger = _logging.getLogger("psycopg2.extras")
+
+if TYPE_CHECKING:
+    from psycopg2.sql import Composable as _Composable
+
+# A query: text, bytes or a psycopg2.sql object (for the annotations).
+_Query = Union[str, bytes, "_Composable"]
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +151,7 @@ class DictCursorBase(_cursor):
 class DictConnection(_connection):
     """A connection that uses `DictCursor` automatically."""
 
-    def cursor(self, *args: Any, **kwargs: Any) -> _cursor:
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory", self.cursor_factory or DictCursor)
         return super().cursor(*args, **kwargs)
 
@@ -153,10 +165,24 @@ class DictCursor(DictCursorBase):
     first fetch, when the cursor has its `description`.
     """
 
-    fetchone = _cursor.fetchone
-    fetchmany = _cursor.fetchmany
-    fetchall = _cursor.fetchall
-    __iter__ = _cursor.__iter__
+    if TYPE_CHECKING:
+        # The rows are DictRow objects, not the tuples of the base cursor.
+        def fetchone(  # type: ignore[override]
+                self) -> Optional["DictRow"]: ...
+
+        def fetchmany(  # type: ignore[override]
+                self, size: Optional[int] = None) -> List["DictRow"]: ...
+
+        def fetchall(  # type: ignore[override]
+                self) -> List["DictRow"]: ...
+
+        def __iter__(  # type: ignore[override]
+                self) -> Iterator["DictRow"]: ...
+    else:
+        fetchone = _cursor.fetchone
+        fetchmany = _cursor.fetchmany
+        fetchall = _cursor.fetchall
+        __iter__ = _cursor.__iter__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["row_factory"] = DictRow
@@ -254,7 +280,7 @@ class DictRow(list):
 class RealDictConnection(_connection):
     """A connection that uses `RealDictCursor` automatically."""
 
-    def cursor(self, *args: Any, **kwargs: Any) -> _cursor:
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory",
                           self.cursor_factory or RealDictCursor)
         return super().cursor(*args, **kwargs)
@@ -269,10 +295,24 @@ class RealDictCursor(DictCursorBase):
     names of the last query.
     """
 
-    fetchone = _cursor.fetchone
-    fetchmany = _cursor.fetchmany
-    fetchall = _cursor.fetchall
-    __iter__ = _cursor.__iter__
+    if TYPE_CHECKING:
+        # The rows are RealDictRow objects, not the tuples of the base cursor.
+        def fetchone(  # type: ignore[override]
+                self) -> Optional["RealDictRow"]: ...
+
+        def fetchmany(  # type: ignore[override]
+                self, size: Optional[int] = None) -> List["RealDictRow"]: ...
+
+        def fetchall(  # type: ignore[override]
+                self) -> List["RealDictRow"]: ...
+
+        def __iter__(  # type: ignore[override]
+                self) -> Iterator["RealDictRow"]: ...
+    else:
+        fetchone = _cursor.fetchone
+        fetchmany = _cursor.fetchmany
+        fetchall = _cursor.fetchall
+        __iter__ = _cursor.__iter__
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["row_factory"] = RealDictRow
@@ -336,7 +376,7 @@ class RealDictRow(OrderedDict):
 class NamedTupleConnection(_connection):
     """A connection that uses `NamedTupleCursor` automatically."""
 
-    def cursor(self, *args: Any, **kwargs: Any) -> _cursor:
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory",
                           self.cursor_factory or NamedTupleCursor)
         return super().cursor(*args, **kwargs)
@@ -498,7 +538,7 @@ class LoggingConnection(_connection):
             raise psycopg2.ProgrammingError(
                 "LoggingConnection object has not been initialize()d")
 
-    def cursor(self, *args: Any, **kwargs: Any) -> _cursor:
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
         self._check()
         kwargs.setdefault("cursor_factory",
                           self.cursor_factory or LoggingCursor)
@@ -507,6 +547,8 @@ class LoggingConnection(_connection):
 
 class LoggingCursor(_cursor):
     """A cursor passing every query it runs to its connection's log."""
+
+    connection: "LoggingConnection"
 
     def execute(self, query: Any, vars: Any = None) -> None:
         try:
@@ -541,7 +583,7 @@ class MinTimeLoggingConnection(LoggingConnection):
             return "%s%s  (execution time: %s ms)" % (msg, _os.linesep, t)
         return None
 
-    def cursor(self, *args: Any, **kwargs: Any) -> _cursor:
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory",
                           self.cursor_factory or MinTimeLoggingCursor)
         return LoggingConnection.cursor(self, *args, **kwargs)
@@ -1211,6 +1253,9 @@ class CompositeCaster:
     subclass and override `make()` to return something else.
     """
 
+    typecaster: "_psycopg._Typecaster"
+    array_typecaster: "Optional[_psycopg._Typecaster]"
+
     def __init__(self, name: str, oid: int, attrs: Sequence[Tuple[str, int]],
                  array_oid: Optional[int] = None,
                  schema: Optional[str] = None) -> None:
@@ -1374,7 +1419,7 @@ def _query_bytes(cur: Any, query: Any) -> bytes:
     return query.encode(_ext.encodings[cur.connection.encoding])
 
 
-def execute_batch(cur: Any, sql: Any, argslist: Iterable[Any],
+def execute_batch(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
                   page_size: int = 100) -> None:
     """Run *sql* once per item of *argslist*, in few round trips.
 
@@ -1424,8 +1469,32 @@ def _split_sql(sql: bytes) -> Tuple[List[bytes], List[bytes]]:
     return pre, post
 
 
-def execute_values(cur: Any, sql: Any, argslist: Iterable[Any],
-                   template: Any = None, page_size: int = 100,
+@overload
+def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
+                   template: "Optional[_Query]" = None, page_size: int = 100,
+                   fetch: Literal[False] = False) -> None: ...
+
+
+@overload
+def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
+                   template: "Optional[_Query]" = None, page_size: int = 100,
+                   *, fetch: Literal[True]) -> List[Any]: ...
+
+
+@overload
+def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
+                   template: "Optional[_Query]", page_size: int,
+                   fetch: Literal[True]) -> List[Any]: ...
+
+
+@overload
+def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
+                   template: "Optional[_Query]" = None, page_size: int = 100,
+                   fetch: bool = False) -> Optional[List[Any]]: ...
+
+
+def execute_values(cur: _cursor, sql: "_Query", argslist: Iterable[Any],
+                   template: "Optional[_Query]" = None, page_size: int = 100,
                    fetch: bool = False) -> Optional[List[Any]]:
     """Run *sql* with a VALUES list made of all the items of *argslist*.
 

@@ -52,15 +52,15 @@ class AbstractConnectionPool:
         self._args = args
         self._kwargs = kwargs
 
-        self._pool: List[Any] = []             # idle connections
-        self._used: Dict[Hashable, Any] = {}   # key -> connection lent
+        self._pool: List[_ext.connection] = []  # idle connections
+        self._used: Dict[Hashable, _ext.connection] = {}  # key -> lent
         self._rused: Dict[int, Hashable] = {}  # id(connection) -> key
         self._keys = 0                          # last automatic key
 
         for _ in range(self.minconn):
             self._connect()
 
-    def _connect(self, key: Optional[Hashable] = None) -> Any:
+    def _connect(self, key: Optional[Hashable] = None) -> _ext.connection:
         """Open a new connection; lend it under *key*, or keep it idle."""
         conn = psycopg2.connect(*self._args, **self._kwargs)
         if key is not None:
@@ -79,7 +79,8 @@ class AbstractConnectionPool:
         if self.closed:
             raise PoolError("connection pool is closed")
 
-    def _getconn(self, key: Optional[Hashable] = None) -> Any:
+    def _getconn(self,
+                 key: Optional[Hashable] = None) -> _ext.connection:
         """Lend a connection, the same one for a key already in use."""
         self._check_open()
         if key is None:
@@ -119,7 +120,7 @@ class AbstractConnectionPool:
             del self._used[key]
             del self._rused[id(conn)]
 
-    def _keep_if_reusable(self, conn: Any) -> None:
+    def _keep_if_reusable(self, conn: _ext.connection) -> None:
         """Put *conn* back among the idle connections, after ending any
         transaction it was left in; discard it if it is closed or broken."""
         if conn.closed:
@@ -173,12 +174,14 @@ class ThreadedConnectionPool(AbstractConnectionPool):
         AbstractConnectionPool.__init__(
             self, minconn, maxconn, *args, **kwargs)
 
-    def getconn(self, key: Optional[Hashable] = None) -> Any:
+    def getconn(self,
+                key: Optional[Hashable] = None) -> _ext.connection:
         """Get a free connection, the one lent under *key* if given."""
         with self._lock:
             return self._getconn(key)
 
-    def putconn(self, conn: Any = None, key: Optional[Hashable] = None,
+    def putconn(self, conn: Optional[_ext.connection] = None,
+                key: Optional[Hashable] = None,
                 close: bool = False) -> None:
         """Give a connection back to the pool; *close* it if requested."""
         with self._lock:

@@ -9,7 +9,7 @@ is accepted (`cursor.execute()`, `executemany()`, `copy_expert()`,
 """
 
 import string
-from typing import Any, Iterable, Iterator, List, Optional, Union
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
 from psycopg2 import extensions as ext
 
@@ -265,7 +265,7 @@ class Identifier(Composable):
         super().__init__(strings)
 
     @property
-    def strings(self) -> tuple:
+    def strings(self) -> Tuple[str, ...]:
         """The tuple of the name parts."""
         return self._wrapped
 
