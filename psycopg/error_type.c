@@ -41,10 +41,8 @@ error_dealloc(errorObject *self)
 {
     PyObject_GC_UnTrack((PyObject *)self);
     error_clear_own(self);
-    /* Not BaseException's dealloc: before Python 3.11 it untracks the
-     * object again without checking, which crashes on an untracked one. */
-    ((PyTypeObject *)PyExc_Exception)->tp_clear((PyObject *)self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    /* BaseException's dealloc clears args, traceback etc. and frees. */
+    ((PyTypeObject *)PyExc_Exception)->tp_dealloc((PyObject *)self);
 }
 
 /* Pickling support: the message arguments travel through Exception's
