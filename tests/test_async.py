@@ -435,9 +435,30 @@ def test_garbage_collect_while_executing(dsn, conn):
 
 # -- cancel, notices, notifies ------------------------------------------------
 
-def test_cancel(aconn):
+def _wait_until_running(dsn, pid, query):
+    """Return when the backend `pid` is running `query` (a cancel sent
+    before the backend has read the query would find nothing to cancel)."""
+    watcher = psycopg2.connect(dsn)
+    try:
+        watcher.autocommit = True
+        wcur = watcher.cursor()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            wcur.execute("select state, query from pg_stat_activity"
+                         " where pid = %s", (pid,))
+            row = wcur.fetchone()
+            if row and row[0] == "active" and row[1] == query:
+                return
+            time.sleep(0.01)
+        raise AssertionError("the query did not start within 10 s")
+    finally:
+        watcher.close()
+
+
+def test_cancel(dsn, aconn):
     cur = aconn.cursor()
     cur.execute("select pg_sleep(10)")
+    _wait_until_running(dsn, aconn.info.backend_pid, "select pg_sleep(10)")
     assert aconn.cancel() is None
     with pytest.raises(psycopg2.extensions.QueryCanceledError,
                        match="canceling statement due to user request"):
