@@ -41,6 +41,9 @@ error_dealloc(errorObject *self)
 {
     PyObject_GC_UnTrack((PyObject *)self);
     error_clear_own(self);
+    /* BaseException's dealloc untracks again, which Python < 3.11 does
+     * without checking: track the object again first. */
+    PyObject_GC_Track((PyObject *)self);
     /* BaseException's dealloc clears args, traceback etc. and frees. */
     ((PyTypeObject *)PyExc_Exception)->tp_dealloc((PyObject *)self);
 }
