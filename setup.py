@@ -25,7 +25,8 @@ from setuptools import Extension, setup
 def _version():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "psycopg", "psycopg.h")) as f:
-        return re.search(r'#define PSYCOPG_VERSION "([^"]+)"', f.read()).group(1)
+        m = re.search(r'#define PSYCOPG_VERSION "([^"]+)"', f.read())
+    return m.group(1)
 
 
 VERSION = _version()

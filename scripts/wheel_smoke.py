@@ -30,7 +30,6 @@ import ctypes
 import datetime
 import decimal
 import io
-import json
 import os
 import re
 import subprocess
