@@ -145,7 +145,12 @@ def test_sdist_contents(sdist):
         assert found, pattern
         expected.update(found)
     expected.update(["scripts/make_errors.py", "setup.py", "setup.cfg",
-                     "pyproject.toml", "README.rst", "psycopg/psycopg.h"])
+                     "pyproject.toml", "README.rst", "psycopg/psycopg.h",
+                     "MANIFEST.in", "tests/requirements.txt",
+                     # what cibuildwheel runs, also from an sdist
+                     "scripts/build_libpq.sh", "scripts/wheel_smoke.py",
+                     "scripts/build_wheel.sh", "tests/pgserver.py",
+                     "scripts/ybcluster.py"])
     missing = sorted(expected - inside)
     assert not missing, "missing from the sdist: %s" % missing
 
