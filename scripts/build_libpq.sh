@@ -118,7 +118,7 @@ step_openssl() {
     cd "openssl-$OPENSSL_VERSION"
     # shared libraries only, in lib/ (not lib64/), no docs
     ./config --prefix="$LIBPQ_PREFIX" --openssldir="$LIBPQ_PREFIX/ssl" \
-        --libdir=lib shared no-tests no-docs
+        --libdir=lib shared no-tests
     make -s -j "$(jobs)"
     make -s install_sw
     say "OpenSSL $OPENSSL_VERSION installed in $LIBPQ_PREFIX"
@@ -166,16 +166,47 @@ find_initdb() {
     command -v initdb 2>/dev/null || true
 }
 
+install_server() {
+    # a PostgreSQL server recent enough for tests/pgserver.py and
+    # scripts/ybcluster.py (10 or newer; 15 or newer where available)
+    if command -v apk >/dev/null 2>&1; then
+        apk add --no-cache postgresql17 postgresql17-client ||
+            apk add --no-cache postgresql16 postgresql16-client ||
+            apk add --no-cache postgresql postgresql-client
+    elif command -v dnf >/dev/null 2>&1; then
+        # EL 8 images default to PostgreSQL 10: ask for a newer stream
+        dnf -y module enable postgresql:15 >/dev/null 2>&1 || true
+        dnf install -y postgresql-server postgresql
+    else
+        pkg_install "postgresql postgresql-client" \
+            "postgresql-server postgresql" "postgresql postgresql-client"
+    fi
+}
+
 step_server() {
-    local initdb
+    local initdb d f
     initdb=$(find_initdb)
     if [ -z "$initdb" ]; then
         say "installing PostgreSQL server programs for the smoke test"
-        pkg_install "postgresql" "postgresql-server" "postgresql"
+        install_server
         initdb=$(find_initdb)
     fi
     [ -n "$initdb" ] || die "PostgreSQL server programs (initdb) not found"
-    say "server programs: $(dirname "$initdb")"
+    d=$(dirname "$initdb")
+    # the test helpers look in /usr/lib/postgresql/N/bin, then on PATH:
+    # make the programs of another layout (e.g. /usr/libexec/postgresqlN)
+    # reachable on PATH
+    case $d in
+        /usr/lib/postgresql/*/bin) ;;
+        *)
+            if [ "$(command -v initdb 2>/dev/null)" != "$initdb" ]; then
+                for f in "$d"/*; do
+                    [ -x "$f" ] && ln -sf "$f" "/usr/local/bin/$(basename "$f")"
+                done
+            fi
+            ;;
+    esac
+    say "server programs: $d ($("$d/postgres" --version 2>/dev/null || echo '?'))"
 }
 
 step_check() {
