@@ -35,7 +35,8 @@ DIST=psycopg2-yugabytedb-binary
 LIBPQ_STEPS="server check"
 SMOKE_ARGS="--expect-dist $DIST --bundled-libpq --start-server --cluster 3"
 
-step() { printf '\n==> build_wheel: %s\n' "$*"; }
+START=$SECONDS
+step() { printf '\n==> build_wheel: %s  [%ds]\n' "$*" $((SECONDS - START)); }
 die() { printf 'build_wheel: error: %s\n' "$*" >&2; exit 1; }
 
 "$PYTHON" -m auditwheel --version >/dev/null 2>&1 ||
@@ -64,8 +65,14 @@ bash scripts/build_libpq.sh $LIBPQ_STEPS
 step "pip wheel ($DIST)"
 # a copy of the tree, so that the build leaves nothing in the checkout
 mkdir -p "$WORK/src"
-cp -r psycopg lib scripts setup.py setup.cfg pyproject.toml README.rst \
+cp -pr psycopg lib scripts setup.py setup.cfg pyproject.toml README.rst \
     MANIFEST.in "$WORK/src/"
+# an earlier in-tree build (e.g. scripts/test.sh's) is reused if its
+# extension is newer than every source and header (timestamps kept by cp -p;
+# setuptools recompiles everything otherwise)
+for d in build/temp.* build/lib.*; do
+    [ -d "$d" ] && mkdir -p "$WORK/src/build" && cp -pr "$d" "$WORK/src/build/"
+done
 (
     cd "$WORK/src"
     export PSYCOPG2_YUGABYTEDB_DIST=$DIST
