@@ -258,7 +258,7 @@ def test_twine_check_strict(dists):
     res = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict"] + files,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=dict(os.environ, NO_COLOR="1"), timeout=120)
+        env=dict(os.environ, NO_COLOR="1", COLUMNS="400"), timeout=120)
     out = res.stdout.decode(errors="replace")
     assert res.returncode == 0, out
     assert out.count("PASSED") == 4, out

@@ -272,3 +272,17 @@ def test_smoke_test_in_fresh_venv(built):
                      r"127\.0\.0\.1=3 127\.0\.0\.2=3 127\.0\.0\.3=3$",
                      joined, re.M)
     assert smoke[-1].startswith("smoke: all checks passed")
+
+
+def test_repaired_wheel_passes_twine_check(built):
+    _, out = built
+    [name] = os.listdir(out)
+    try:
+        import twine  # noqa: F401
+    except ImportError:
+        pytest.fail("twine is not installed (pip install twine)")
+    rc, text = run([sys.executable, "-m", "twine", "check", "--strict",
+                    os.path.join(out, name)],
+                   env=dict(os.environ, NO_COLOR="1", COLUMNS="400"))
+    assert rc == 0, text
+    assert "PASSED" in text, text
