@@ -192,6 +192,14 @@ step_server() {
         initdb=$(find_initdb)
     fi
     [ -n "$initdb" ] || die "PostgreSQL server programs (initdb) not found"
+    # as root, the test helpers run the servers as "postgres" with runuser
+    if [ "$(id -u)" -eq 0 ] && ! command -v runuser >/dev/null 2>&1; then
+        if command -v apk >/dev/null 2>&1; then
+            apk add --no-cache runuser || apk add --no-cache util-linux
+        else
+            pkg_install util-linux util-linux util-linux
+        fi
+    fi
     d=$(dirname "$initdb")
     # the test helpers look in /usr/lib/postgresql/N/bin, then on PATH:
     # make the programs of another layout (e.g. /usr/libexec/postgresqlN)

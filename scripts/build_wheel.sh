@@ -107,9 +107,15 @@ echo "bundled:"
 
 step "fresh virtual environment"
 "$PYTHON" -m venv --without-pip "$WORK/venv"
-# pip of $PYTHON installs into the new environment: nothing is downloaded
-"$PYTHON" -m pip --python "$WORK/venv/bin/python" install -q --no-index \
-    --no-deps "$WHEEL"
+# pip of $PYTHON installs into the new environment (pip >= 22.3), else the
+# environment's own pip from ensurepip: nothing is downloaded
+if ! "$PYTHON" -m pip --python "$WORK/venv/bin/python" install -q \
+        --no-index --no-deps "$WHEEL" 2>"$WORK/pip.err"; then
+    cat "$WORK/pip.err" >&2
+    echo "build_wheel: retrying with the environment's own pip" >&2
+    "$WORK/venv/bin/python" -m ensurepip -q
+    "$WORK/venv/bin/python" -m pip install -q --no-index --no-deps "$WHEEL"
+fi
 
 step "smoke test: wheel_smoke.py $SMOKE_ARGS"
 # from outside the tree, without PYTHONPATH: only the installed wheel
