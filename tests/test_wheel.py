@@ -140,7 +140,7 @@ def test_environment_and_images(cibw):
     assert env["PSYCOPG2_YUGABYTEDB_DIST"] == DIST == script_var("DIST")
     prefix = env["LIBPQ_PREFIX"]
     assert env["PG_CONFIG"] == prefix + "/bin/pg_config"
-    assert prefix + "/lib" in env["LD_LIBRARY_PATH"].split(":")
+    assert env["LD_LIBRARY_PATH"] == prefix + "/lib:$LD_LIBRARY_PATH"
     for arch in ("x86_64", "aarch64"):
         assert cibw["manylinux-%s-image" % arch].startswith("manylinux_2_")
         assert cibw["musllinux-%s-image" % arch].startswith("musllinux_1_")
@@ -171,6 +171,38 @@ def test_cibuildwheel_accepts_the_configuration():
             for libc in ("manylinux", "musllinux")
             for arch in ("x86_64", "aarch64") for m in range(9, 14)]
     assert sorted(ids) == sorted(want)
+
+
+def test_cibuildwheel_resolves_the_options(cibw, monkeypatch):
+    # what cibuildwheel itself makes of pyproject.toml for every build
+    # (its options API: pinned to cibuildwheel 2.x in tests/requirements.txt)
+    try:
+        import dataclasses
+        from pathlib import Path
+        from cibuildwheel.options import CommandLineArguments, compute_options
+    except ImportError:
+        pytest.fail("cibuildwheel is not installed (pip install "
+                    "'cibuildwheel>=2.22,<3')")
+    monkeypatch.chdir(ROOT)
+    args = dataclasses.replace(
+        CommandLineArguments.defaults(), platform="linux",
+        archs="x86_64,aarch64", package_dir=Path(ROOT))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
+    options = compute_options("linux", args, env)
+    idents = cibuildwheel_identifiers()
+    assert len(idents) == 20
+    for ident in idents:
+        b = options.build_options(ident)
+        assert b.before_all == cibw["before-all"], ident
+        assert b.test_command == cibw["test-command"], ident
+        assert b.repair_command == cibw["repair-wheel-command"], ident
+        got = b.environment.as_dictionary({"LD_LIBRARY_PATH": "/x"})
+        assert got["PSYCOPG2_YUGABYTEDB_DIST"] == DIST, ident
+        assert got["PG_CONFIG"] == "/opt/libpq/bin/pg_config", ident
+        assert got["LD_LIBRARY_PATH"] == "/opt/libpq/lib:/x", ident
+        for arch in ("x86_64", "aarch64"):
+            assert "/manylinux_2_28_%s:" % arch in b.manylinux_images[arch]
+            assert "/musllinux_1_2_%s:" % arch in b.musllinux_images[arch]
 
 
 def test_workflow_calls_cibuildwheel():
