@@ -1,5 +1,16 @@
 """Build script of psycopg2-yugabytedb: the psycopg2._psycopg C extension
-over libpq, and the pure Python package in lib/ installed as psycopg2."""
+over libpq, and the pure Python package in lib/ installed as psycopg2.
+
+The same tree builds two distributions of the same import package and
+version, chosen by the environment variable PSYCOPG2_YUGABYTEDB_DIST:
+
+- ``psycopg2-yugabytedb`` (default): linked against the libpq found by
+  pg_config, the one the user's system provides;
+- ``psycopg2-yugabytedb-binary``: the same code, meant to be repaired with
+  auditwheel so that the wheel carries libpq and the libraries it needs
+  (scripts/build_wheel.sh, and cibuildwheel's configuration in
+  pyproject.toml).
+"""
 
 import glob
 import os
@@ -14,10 +25,33 @@ from setuptools import Extension, setup
 def _version():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "psycopg", "psycopg.h")) as f:
-        return re.search(r'#define PSYCOPG_VERSION "([^"]+)"', f.read()).group(1)
+        m = re.search(r'#define PSYCOPG_VERSION "([^"]+)"', f.read())
+    return m.group(1)
 
 
 VERSION = _version()
+
+DIST_ENV = "PSYCOPG2_YUGABYTEDB_DIST"
+SOURCE_DIST = "psycopg2-yugabytedb"
+BINARY_DIST = "psycopg2-yugabytedb-binary"
+SUMMARIES = {
+    SOURCE_DIST: "psycopg2-compatible PostgreSQL driver with YugabyteDB "
+                 "smart load balancing",
+    BINARY_DIST: "psycopg2-compatible PostgreSQL driver with YugabyteDB "
+                 "smart load balancing (binary package, libpq included)",
+}
+
+
+def _dist_name():
+    """The distribution to build, from $PSYCOPG2_YUGABYTEDB_DIST."""
+    name = os.environ.get(DIST_ENV, "").strip() or SOURCE_DIST
+    if name not in SUMMARIES:
+        sys.exit("error: %s=%r: expected %s or %s"
+                 % (DIST_ENV, name, SOURCE_DIST, BINARY_DIST))
+    return name
+
+
+DIST_NAME = _dist_name()
 
 
 def _pg_config(option):
@@ -61,6 +95,8 @@ else:
     ext_modules = [_extension()]
 
 setup(
+    name=DIST_NAME,
+    description=SUMMARIES[DIST_NAME],
     version=VERSION,
     package_dir={"psycopg2": "lib"},
     packages=["psycopg2"],
