@@ -236,6 +236,7 @@ CHILD = textwrap.dedent(r'''
 
     def exercise_adapters(conn):
         types = set()
+        done = set()
         for value in adapted_values():
             a = ext.adapt(value)
             types.add(type(a))
@@ -255,20 +256,26 @@ CHILD = textwrap.dedent(r'''
             if not (cls.__flags__ & (1 << 10)):     # Py_TPFLAGS_BASETYPE
                 continue
             sub = subclass(cls)
-            arg = {"Binary": b"x", "QuotedString": "x", "List": [1],
-                   "SQL_IN": (1,), "Boolean": True, "Float": 1.0,
-                   "Int": 1, "Decimal": decimal.Decimal(1)}.get(
-                       cls.__name__, None)
-            try:
-                sub(arg)
-            except TypeError:
-                continue    # a constructor wanting other arguments
-            def make(sub=sub, arg=arg):
-                a = sub(arg)
+            args = {"Binary": (b"x",), "QuotedString": ("x",),
+                    "List": ([1],), "SQL_IN": ((1,),), "Boolean": (True,),
+                    "Float": (1.0,), "Int": (1,),
+                    "Decimal": (decimal.Decimal(1),),
+                    "datetime": (datetime.date(2020, 1, 2), 1),
+                    "Json": ({"a": 1},),
+                    "NumberRangeAdapter": (
+                        psycopg2.extras.NumericRange(1, 2),),
+                    }.get(cls.__name__, (None,))
+            sub(*args)
+            done.add(cls.__name__)
+            def make(sub=sub, args=args):
+                a = sub(*args)
                 if hasattr(a, "prepare"):
                     a.prepare(conn)
                 return a
             check_collected(make, cls.__name__)
+        assert done >= {"AsIs", "Binary", "Boolean", "Decimal", "Float",
+                        "ISQLQuote", "Int", "List", "NoneAdapter",
+                        "QuotedString", "SQL_IN", "datetime"}, done
         # a cycle through an adapter's wrapped object
         for cls in (ext.AsIs, psycopg2._psycopg.List, ext.QuotedString):
             box = []
