@@ -435,9 +435,31 @@ def test_garbage_collect_while_executing(dsn, conn):
 
 # -- cancel, notices, notifies ------------------------------------------------
 
-def test_cancel(aconn):
+def wait_query_running(dsn, conn, timeout=30.0):
+    """Wait until conn's backend runs its query (checked from another
+    connection): a cancel request arriving while the backend is still
+    reading the query is ignored by the server."""
+    pid = conn.info.backend_pid
+    mon = psycopg2.connect(dsn)
+    try:
+        mon.autocommit = True
+        cur = mon.cursor()
+        deadline = time.monotonic() + timeout
+        while True:
+            cur.execute("select state from pg_stat_activity where pid = %s",
+                        (pid,))
+            if cur.fetchone() == ("active",):
+                return
+            assert time.monotonic() < deadline, "the query did not start"
+            time.sleep(0.01)
+    finally:
+        mon.close()
+
+
+def test_cancel(dsn, aconn):
     cur = aconn.cursor()
     cur.execute("select pg_sleep(10)")
+    wait_query_running(dsn, aconn)
     assert aconn.cancel() is None
     with pytest.raises(psycopg2.extensions.QueryCanceledError,
                        match="canceling statement due to user request"):
