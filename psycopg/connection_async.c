@@ -189,17 +189,19 @@ poll_setup_async(connectionObject *self)
 static int
 deliver_async_result(connectionObject *self)
 {
-    PyObject *curs;
+    PyObject *curs = NULL;
     PGresult *res = self->pgres;
     ExecStatusType status;
     int rv = PSYCO_POLL_OK;
 
     self->pgres = NULL;
-    curs = PyWeakref_GetObject(self->async_cursor);     /* borrowed */
-    Py_XINCREF(curs);
+    if (self->async_cursor
+            && PyWeakref_GetRef(self->async_cursor, &curs) < 0) {
+        PyErr_Clear();      /* curs is NULL: handled as gone */
+    }
     Py_CLEAR(self->async_cursor);
 
-    if (!curs || curs == Py_None) {
+    if (!curs) {
         /* The cursor was garbage collected while its query ran: like
          * psycopg2, tell the caller; the connection stays usable. */
         if (res) { PQclear(res); }

@@ -36,13 +36,17 @@ error_clear(errorObject *self)
     return ((PyTypeObject *)PyExc_Exception)->tp_clear((PyObject *)self);
 }
 
+/* Entered with self tracked, also from subtype_dealloc for the Python
+ * subclasses (every DB-API exception class).  Untracked while our fields
+ * are cleared (a collection must not see a half-cleared object), then
+ * tracked again: BaseException's dealloc, which clears args, traceback
+ * etc. and frees, untracks it unchecked on 3.9 and 3.10. */
 static void
 error_dealloc(errorObject *self)
 {
     PyObject_GC_UnTrack((PyObject *)self);
     error_clear_own(self);
-    /* BaseException's dealloc clears args, traceback etc. and frees. */
-    ((PyTypeObject *)PyExc_Exception)->tp_dealloc((PyObject *)self);
+    psyco_base_dealloc((PyTypeObject *)PyExc_Exception, (PyObject *)self);
 }
 
 /* Pickling support: the message arguments travel through Exception's

@@ -468,6 +468,10 @@ lobject_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+/* No tp_clear: the lobject keeps its connection until dealloc, which
+ * needs it to close the descriptor.  A cycle through an lobject always
+ * goes through the connection or a Python subclass's __dict__, which are
+ * cleared. */
 static int
 lobject_traverse(lobjectObject *self, visitproc visit, void *arg)
 {

@@ -32,6 +32,8 @@
 #include <pthread.h>
 #include <libpq-fe.h>
 
+#include "pythoncompat.h"
+
 /* ------------------------------------------------------------------ */
 /* Version                                                            */
 

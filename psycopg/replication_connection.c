@@ -181,7 +181,7 @@ static PyObject *
 poll_start_replication(replicationConnectionObject *self)
 {
     connectionObject *conn = &self->conn;
-    PyObject *curs;
+    PyObject *curs = NULL;
     PGresult *res;
     int state;
 
@@ -193,12 +193,13 @@ poll_start_replication(replicationConnectionObject *self)
 
     res = conn->pgres;
     conn->pgres = NULL;
-    curs = PyWeakref_GetObject(self->start_cursor);     /* borrowed */
-    Py_XINCREF(curs);
+    if (self->start_cursor
+            && PyWeakref_GetRef(self->start_cursor, &curs) < 0) {
+        PyErr_Clear();      /* curs is NULL: handled as gone */
+    }
     Py_CLEAR(self->start_cursor);
-    if (!curs || curs == Py_None) {     /* the cursor is gone */
+    if (!curs) {     /* the cursor is gone */
         if (res) { PQclear(res); }
-        Py_XDECREF(curs);
         return PyLong_FromLong(PSYCO_POLL_OK);
     }
     state = repl_curs_start_done((replicationCursorObject *)curs, res);
