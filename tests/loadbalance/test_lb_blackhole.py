@@ -125,8 +125,11 @@ def test_refresh_tries_a_black_holed_seed_once(nscluster, conns):
     # the seed (node 1) is also a known node: a refresh must not wait for
     # it twice, and the connect that follows must not choose it
     dsn = dsn_of(nscluster, "yb_servers_refresh_interval=1")
-    conns.append(psycopg2.connect(dsn))
-    conns.close_all()
+    # one connection per node but node 1: it would be the next chosen
+    for _ in range(3):
+        conns.append(psycopg2.connect(dsn))
+    conns.pop(next(i for i, c in enumerate(conns)
+                   if c.info.host == nscluster.net.address(1))).close()
     nscluster.net.black_hole(1)
     try:
         time.sleep(1.2)                     # the list is due for refresh
