@@ -417,14 +417,25 @@ def test_service_file_with_load_balance(cluster, conns, monkeypatch,
     monkeypatch.setenv("PGSERVICEFILE", write_service(
         tmp_path, cluster, "lbsvc", "load_balance=true",
         "topology_keys=c.r.c"))
-    assert connect_many(2, "service=lbsvc", conns) == []
-    monkeypatch.setenv("PGSERVICE", "lbsvc")
-    assert connect_many(1, "", conns) == []
+    assert connect_many(3, "service=lbsvc", conns) == []
     assert {c.info.host for c in conns} == {cluster.nodes[3].host}
     # the cluster is labelled with the host and port actually used
     (key,) = loadbalance.cluster_state()
     assert "%s:%d" % (cluster.nodes[1].host, cluster.port) in key
     assert "(default)" not in key
+
+
+def test_pgservice_with_load_balance_is_a_clear_error(cluster, monkeypatch,
+                                                      tmp_path):
+    # libpq reads PGSERVICE itself at every connection that names no
+    # service, and would find load_balance there: a clear error instead
+    monkeypatch.setenv("PGSERVICEFILE", write_service(
+        tmp_path, cluster, "lbsvc", "load_balance=true"))
+    monkeypatch.setenv("PGSERVICE", "lbsvc")
+    with pytest.raises(psycopg2.OperationalError) as exc:
+        psycopg2.connect("")
+    assert "PGSERVICE" in str(exc.value)
+    assert "syntax error" not in str(exc.value)
 
 
 def test_service_file_without_load_balance_is_plain(cluster, conns,
