@@ -462,3 +462,25 @@ def test_label_ipv6(cluster, conns):
                                   % cluster.port))
     (key,) = loadbalance.cluster_state()
     assert key == "[::1]:%d" % cluster.port
+
+
+# -- documentation -----------------------------------------------------------
+
+def test_doc_page_examples(cluster, all_up):
+    """The examples of doc/loadbalance.rst run against this cluster."""
+    import doctest
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "doc",
+                        "loadbalance.rst")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    test = doctest.DocTestParser().get_doctest(
+        text, {"dsn": cluster.node_dsn(1), "cluster": cluster},
+        "loadbalance.rst", path, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = []
+    try:
+        runner.run(test, out=out.append)
+    finally:
+        os.environ.pop("PGFAILEDHOSTTTLSECONDS", None)
+    assert runner.failures == 0, "".join(out)
+    assert runner.tries >= 15
