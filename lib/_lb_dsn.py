@@ -80,7 +80,7 @@ def scan_conninfo(dsn: str) -> List[Tuple[str, str, int, int]]:
 
 def _scan_value(dsn: str, i: int) -> Tuple[str, int]:
     """Read the value starting at `i`; return it and where it ends."""
-    out = []
+    out: List[str] = []
     n = len(dsn)
     if i < n and dsn[i] == "'":
         i += 1

@@ -131,6 +131,7 @@ def _parse_bool(prop: "Property", value: Any, where: str) -> bool:
 def _parse_int(prop: "Property", value: Any, where: str) -> int:
     """An integer; out of its range it falls back to the default with a
     warning (as the other YugabyteDB smart drivers do)."""
+    assert prop.range is not None
     lo, hi = prop.range
     if isinstance(value, bool):
         raise bad_value(where, value, prop.accepted)
