@@ -103,13 +103,21 @@ def remove_leftovers() -> None:
                "proto", ROUTE_PROTO, check=False)
 
 
-def _free_subnet() -> int:
+def _claim_subnet() -> int:
+    """A 10.X.0.0/16 no route or address uses, claimed by adding the
+    safety route (which fails if another run claimed it meanwhile)."""
     used = set(re.findall(r"\b10\.(\d+)\.", ip("-4", "route", "show",
                                                "table", "all")))
     used |= set(re.findall(r"\b10\.(\d+)\.", ip("-4", "addr", "show")))
     for x in range(160, 250):
-        if str(x) not in used:
-            return x
+        if str(x) in used:
+            continue
+        try:
+            ip("route", "add", "unreachable", "10.%d.0.0/16" % x,
+               "proto", ROUTE_PROTO)
+        except RuntimeError:
+            continue
+        return x
     raise RuntimeError("no free 10.X.0.0/16 subnet for the test namespaces")
 
 
@@ -118,10 +126,9 @@ class Network:
 
     def __init__(self) -> None:
         self.tag = "%s%d" % (PREFIX, os.getpid())
-        self.subnet = _free_subnet()
+        self.subnet = _claim_subnet()
         self.indexes: List[int] = []
         self._route = "10.%d.0.0/16" % self.subnet
-        ip("route", "add", "unreachable", self._route, "proto", ROUTE_PROTO)
 
     def ns(self, i: int) -> str:
         return "%sn%d" % (self.tag, i)
