@@ -337,6 +337,33 @@ def test_refresh_tries_an_unreachable_seed_once(cluster, conns, all_up):
     assert tries == 1
 
 
+def test_node_failure_refreshes_the_node_list_early(cluster, conns):
+    # node 4 leaves the cluster: the failure to reach it makes the node
+    # list be read again long before yb_servers_refresh_interval
+    base = lb_dsn(cluster, "load_balance=true failed_host_ttl_seconds=60 "
+                  "yb_servers_refresh_interval=300")
+    assert connect_many(NODES, base, conns) == []
+    host4 = cluster.nodes[4].host
+    cluster.unlist_node(4)
+    cluster.stop_node(4)
+    try:
+        cluster.reset_yb_servers_calls()
+        listed = [host4]
+        deadline = time.monotonic() + 5
+        while host4 in listed and time.monotonic() < deadline:
+            assert connect_many(1, base, conns) == []
+            (state,) = loadbalance.cluster_state().values()
+            listed = [n["host"] for n in state["nodes"]]
+            time.sleep(0.1)
+        calls = cluster.yb_servers_calls()
+    finally:
+        cluster.start_node(4)
+        cluster.list_node(4)
+    assert host4 not in listed
+    # at most one refresh a second
+    assert 1 <= calls <= 6
+
+
 # -- seeds given by name, public IPs ----------------------------------------
 
 @pytest.fixture(scope="module")
