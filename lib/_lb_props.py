@@ -465,10 +465,13 @@ def is_uri(dsn: str) -> bool:
 def strip_dsn(dsn: str) -> Tuple[str, Dict[str, str]]:
     """Remove the load-balancing properties from a DSN (key=value or URI);
     return the DSN libpq may see and the raw values found."""
+    if is_uri(dsn):
+        # libpq decodes the parameter names too: load%5Fbalance
+        if "%" in dsn or any(name in dsn for name in PROPERTY_NAMES):
+            return _strip_uri(dsn)
+        return dsn, {}
     if not any(name in dsn for name in PROPERTY_NAMES):
         return dsn, {}
-    if is_uri(dsn):
-        return _strip_uri(dsn)
     return _strip_conninfo(dsn)
 
 
@@ -507,7 +510,8 @@ def mentions_properties(dsn: Any, kwargs: Mapping[str, Any]) -> bool:
     if "service" in kwargs or not PROPERTY_NAMES.isdisjoint(kwargs):
         return True
     if isinstance(dsn, str) and ("service" in dsn or any(
-            name in dsn for name in PROPERTY_NAMES)):
+            name in dsn for name in PROPERTY_NAMES) or (
+            "%" in dsn and is_uri(dsn))):
         return True
     environ = os.environ
     if "PGSERVICE" in environ:

@@ -253,6 +253,7 @@ def test_table_declares_each_property_once():
     assert _lb_props.PROPERTY_NAMES == frozenset(ENV_NAMES)
     assert loadbalance.PROPERTY_NAMES == _lb_props.PROPERTY_NAMES
     assert psycopg2._LB_PROPERTY_NAMES is _lb_props.PROPERTY_NAMES
+    assert loadbalance.extract_properties is _lb_props.extract_properties
     for prop in _lb_props.PROPERTIES:
         assert prop.doc and prop.accepted
         # the default is what an LBProperties without settings holds
@@ -648,3 +649,58 @@ def test_scanner_matches_pqconninfoparse():
             repr(text))
         agreed += 1
     assert agreed > 1000
+
+
+_URI_CHARS = ["a", "1", ",", "%20", "%41", "%2C", "%3D", "+", "=", ":",
+              "\xa0", "%", "%zz", "'"]
+
+
+def _random_uri(rnd):
+    """A URI with random query parameters, and the same URI written
+    without its load-balancing parameters."""
+    params, kept = [], []
+    for _ in range(rnd.randint(0, 5)):
+        if rnd.random() < 0.4:
+            key = rnd.choice(["load_balance", "load%5Fbalance",
+                              "topology_keys"])
+            value = rnd.choice(["true", "any", "a.b.c", "a.b.%2A"])
+            params.append("%s=%s" % (key, value))
+            continue
+        key = rnd.choice(["application_name", "user", "options", "sslmode",
+                          "bogus", ""])
+        value = "".join(rnd.choice(_URI_CHARS)
+                        for _ in range(rnd.randint(0, 4)))
+        params.append(key + rnd.choice(["=", "=", ""]) + value)
+        kept.append(params[-1])
+    base = rnd.choice(["postgresql://127.0.0.1:5/db", "postgres://h/",
+                       "postgresql://"])
+    uri = base + ("?" + "&".join(params) if params else "")
+    return uri, base + ("?" + "&".join(kept) if kept else "")
+
+
+def test_uri_stripping_matches_libpq():
+    import random
+    from urllib.parse import unquote
+    rnd = random.Random(4122026)
+    parse = psycopg2.extensions.parse_dsn
+    agreed = 0
+    for _ in range(2000):
+        uri, expected = _random_uri(rnd)
+        rest, found = _lb_props.strip_dsn(uri)
+        try:
+            ref = parse(expected)
+        except psycopg2.ProgrammingError as e:
+            ref = type(e)
+        try:
+            ours = parse(rest)
+        except psycopg2.ProgrammingError as e:
+            ours = type(e)
+        assert ours == ref, (uri, rest, expected)
+        want = {}
+        for param in uri.partition("?")[2].split("&"):
+            key, _, value = param.partition("=")
+            if unquote(key) in _lb_props.PROPERTY_NAMES:
+                want[unquote(key)] = unquote(value)
+        assert found == want, uri
+        agreed += ref is not psycopg2.ProgrammingError
+    assert agreed > 300
