@@ -704,3 +704,15 @@ def test_uri_stripping_matches_libpq():
         assert found == want, uri
         agreed += ref is not psycopg2.ProgrammingError
     assert agreed > 300
+
+
+def test_env_check_sees_each_variable(no_lb_env):
+    checks = [_lb_props._env_lookup, _lb_props._env_mentions]
+    assert not any(check() for check in checks)
+    assert not _lb_props.mentions_properties("host=h", {"user": "u"})
+    for var in list(ENV_NAMES.values()) + ["PGSERVICE"]:
+        no_lb_env.setenv(var, "x")
+        assert all(check() for check in checks), var
+        assert _lb_props.mentions_properties("host=h", {})
+        no_lb_env.delenv(var)
+        assert not any(check() for check in checks), var
