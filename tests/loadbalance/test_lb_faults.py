@@ -267,6 +267,7 @@ def test_certificate_name_mismatch_keeps_require_users(cluster, conns):
     with pytest.raises(psycopg2.OperationalError) as exc:
         psycopg2.connect(base + full)
     assert "does not match host name" in str(exc.value)
+    assert failed_hosts() == []
     # the certificate is fine for connections that do not check the name
     errors = connect_many(7, base + " sslmode=require", conns)
     errors += connect_many(4, base + " sslmode=verify-ca sslrootcert=%s"
@@ -413,6 +414,40 @@ def test_env_topology_keys_and_dsn_override(cluster, conns, monkeypatch):
     conns.append(psycopg2.connect(cluster.node_dsn(4)
                                   + " load_balance=false"))
     assert conns[-1].info.host == cluster.nodes[4].host
+
+
+def test_env_refresh_interval_and_dsn_override(cluster, conns, monkeypatch):
+    monkeypatch.setenv("PGLOADBALANCE", "true")
+    monkeypatch.setenv("PGYBSERVERSREFRESHINTERVAL", "0")
+    cluster.reset_yb_servers_calls()
+    assert connect_many(3, cluster.node_dsn(1), conns) == []
+    assert cluster.yb_servers_calls() == 3      # read at every connect
+    loadbalance.reset()
+    cluster.reset_yb_servers_calls()
+    assert connect_many(3, cluster.node_dsn(1)
+                        + " yb_servers_refresh_interval=300", conns) == []
+    assert cluster.yb_servers_calls() == 1
+
+
+def test_env_fallback_only_and_ttl(cluster, conns, monkeypatch, all_up):
+    monkeypatch.setenv("PGLOADBALANCE", "true")
+    monkeypatch.setenv("PGTOPOLOGYKEYS", "c.r.b")
+    monkeypatch.setenv("PGFALLBACKTOTOPOLOGYKEYSONLY", "true")
+    monkeypatch.setenv("PGFAILEDHOSTTTLSECONDS", "60")
+    assert connect_many(1, cluster.node_dsn(1), conns) == []
+    cluster.stop_node(2)
+    with pytest.raises(psycopg2.OperationalError) as exc:
+        psycopg2.connect(cluster.node_dsn(1))
+    assert cluster.nodes[2].host in str(exc.value)
+    (state,) = loadbalance.cluster_state().values()
+    node2 = next(n for n in state["nodes"]
+                 if n["host"] == cluster.nodes[2].host)
+    assert node2["failed"]
+    # the DSN wins: fallback allowed
+    assert connect_many(1, cluster.node_dsn(1)
+                        + " fallback_to_topology_keys_only=false",
+                        conns) == []
+    assert conns[-1].info.host != cluster.nodes[2].host
 
 
 @pytest.mark.parametrize("var, value", [
