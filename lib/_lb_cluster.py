@@ -136,7 +136,7 @@ class ConnectionRelease:
     __slots__ = ("cluster", "node", "__weakref__")
 
     def __init__(self, cluster: "Cluster", node: Node):
-        self.cluster = cluster
+        self.cluster: Optional[Cluster] = cluster
         self.node = node
 
     def __call__(self, *args: Any) -> None:
@@ -179,13 +179,17 @@ class Cluster:
 
     # -- refresh bookkeeping ---------------------------------------------
 
-    def begin_refresh(self, interval: float) -> bool:
+    def begin_refresh(self, interval: float, ttl: Optional[float] = None
+                      ) -> bool:
         """True if the caller must read yb_servers() now (and then call
-        finish_refresh() or store_node_list()).
+        finish_refresh() or store_node_list()); `ttl` is the connect's
+        failed_host_ttl.
 
         Only one thread refreshes at a time; the others use the current
         list, or wait for the first one when there is none yet."""
         with self.lock:
+            if ttl is not None:
+                self.ttl = ttl
             while True:
                 now = time.monotonic()
                 if not _lb_policy.refresh_due(self.refreshed_at, interval,

@@ -175,16 +175,16 @@ def check_row(row: Dict[str, Any]) -> Tuple[Optional[Tuple[str, int]],
         problems.append("port %r: not an integer" % (port,))
     if number is not None and not 0 < number < 65536:
         problems.append("port %r: out of range" % (port,))
-    if problems:
+    if problems or number is None:
         return None, None, problems
+    key = (str(host), number)
     public = row.get("public_ip")
     if public in (None, ""):
-        return (host, number), None, []
+        return key, None, []
     why = _bad_host(public)
     if why:
-        return (host, number), None, ["public_ip %r: %s (ignored)"
-                                      % (public, why)]
-    return (host, number), public, []
+        return key, None, ["public_ip %r: %s (ignored)" % (public, why)]
+    return key, str(public), []
 
 
 def uses_public_ip(contacted: Collection[str],

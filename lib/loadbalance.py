@@ -88,7 +88,8 @@ def _addresses(host: str, port: Any) -> Set[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError):
         return set()
-    return {str(ipaddress.ip_address(i[4][0].split("%")[0])) for i in infos}
+    return {str(ipaddress.ip_address(str(i[4][0]).split("%")[0]))
+            for i in infos}
 
 
 def _resolve(host: str, port: int) -> Tuple[Optional[str], str]:
@@ -102,7 +103,7 @@ def _resolve(host: str, port: int) -> Tuple[Optional[str], str]:
         return None, "could not resolve host name %r: %s" % (host, e)
     if not infos:
         return None, "could not resolve host name %r" % host
-    return infos[0][4][0], ""
+    return str(infos[0][4][0]), ""
 
 
 def _track(cluster: Cluster, conn: Any, node: Node, cursor_factory: Any,
@@ -232,10 +233,10 @@ class _Contact:
             return True
         if self.node is not None or str(node.port) != self.port:
             return False
-        there = {node.connect_host, node.addr} - {None, ""}
+        there = [a for a in (node.connect_host, node.addr)
+                 if a and _is_numeric_host(a)]
         return bool(self.addrs) and bool(self.addrs & {
-            str(ipaddress.ip_address(a)) for a in there
-            if _is_numeric_host(a)})
+            str(ipaddress.ip_address(a)) for a in there})
 
 
 def _contacts(cluster: Cluster, target: _lb_target.Target,
@@ -247,9 +248,8 @@ def _contacts(cluster: Cluster, target: _lb_target.Target,
     seeds = [_Contact(s.label, s.host, s.hostaddr, s.port, s.dsn)
              for s in target.seeds]
     eligible = cluster.eligible_nodes(tls)
-    healthy = [c for c in seeds if cluster.nodes is None
-               or any(c.is_node(n) for n in eligible)
-               or not any(c.is_node(n) for n in cluster.nodes or ())]
+    healthy = [c for c in seeds if any(c.is_node(n) for n in eligible)
+               or cluster.find_node(c.is_node) is None]
     for contact in healthy:
         yield contact
     for node in cluster.eligible_nodes(tls):
@@ -560,7 +560,7 @@ def connect(dsn: Optional[str] = None, props: Optional[LBProperties] = None,
     tls = _lb_failure.tls_key(target.params)
     cluster = registry.cluster_for(target.seed_key, target.label)
     cluster.sweep(SWEEP_STEP)
-    if cluster.begin_refresh(props.refresh_interval):
+    if cluster.begin_refresh(props.refresh_interval, props.failed_host_ttl):
         result = _refresh(cluster, target, props, connection_factory,
                           cursor_factory, async_, tls)
         if result.conn is not None:

@@ -402,9 +402,9 @@ restart_attempt(connectionObject *self, const char *dsn)
     self->pgconn = NULL;
     if (old) { PQfinish(old); }
     pgconn = PQconnectStart(dsn);
-    if (pgconn && PQstatus(pgconn) != CONNECTION_BAD) {
+    if (pgconn && PQstatus(pgconn) != CONNECTION_BAD
+            && PQsetnonblocking(pgconn, 1) == 0) {
         PQsetErrorVerbosity(pgconn, PQERRORS_VERBOSE);
-        PQsetnonblocking(pgconn, 1);
         self->pgconn = pgconn;
     }
     CONN_LOCK_END(self);
@@ -467,5 +467,9 @@ conn_attempt_failover(connectionObject *self)
 
     if (!self->lb_failover) { return -1; }
     while ((rv = failover_step(self)) == 0) {}
+    if (rv < 0) {
+        /* the attempt is over: a later poll() reports, never restarts */
+        Py_CLEAR(self->lb_failover);
+    }
     return rv;
 }

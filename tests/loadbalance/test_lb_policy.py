@@ -76,7 +76,8 @@ def check_choice(p, nodes, tried, result):
         tiers = p.tiers()
         first = min(i for i in range(len(tiers)) if any(
             _lb_policy.in_tier(n, *tiers[i]) for n in eligible))
-        in_first = [n for n in eligible if _lb_policy.in_tier(n, *tiers[first])]
+        in_first = [n for n in eligible
+                    if _lb_policy.in_tier(n, *tiers[first])]
         low = min(n.count for n in in_first)
         assert sorted(n.name for n in got) == sorted(
             n.name for n in in_first if n.count == low)
