@@ -476,7 +476,8 @@ class _Attempt:
 class _Failover:
     """The `_lb_failover` of an async load-balanced connection: called by
     poll() when the attempt fails, it marks the node and returns the DSN of
-    the next node to try (or None, or raises when none is left)."""
+    the next node to try (or None, or raises when none is left); called
+    with None when the attempt succeeded."""
 
     __slots__ = ("attempt", "node", "conn", "cursor_factory")
 
@@ -487,7 +488,10 @@ class _Failover:
         self.conn = weakref.ref(conn)
         self.cursor_factory = cursor_factory
 
-    def __call__(self, exc: BaseException) -> Optional[str]:
+    def __call__(self, exc: Optional[BaseException]) -> Optional[str]:
+        if exc is None:     # the attempt succeeded
+            self.attempt.cluster.report_success(self.node, self.attempt.tls)
+            return None
         conn = self.conn()
         if conn is None:
             return None

@@ -47,7 +47,9 @@ poll_connecting(connectionObject *self)
     CONN_LOCK_END(self);
 
     switch (st) {
-    case PGRES_POLLING_OK: return PSYCO_POLL_OK;
+    case PGRES_POLLING_OK:
+        conn_attempt_succeeded(self);
+        return PSYCO_POLL_OK;
     case PGRES_POLLING_READING: return PSYCO_POLL_READ;
     case PGRES_POLLING_WRITING: return PSYCO_POLL_WRITE;
     default:

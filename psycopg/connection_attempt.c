@@ -29,7 +29,8 @@
  * Async connections (and green ones) may also carry a failover callable
  * (attribute `_lb_failover`): when the attempt fails in poll(), it gets
  * the exception and returns the DSN of another node to try, or None; the
- * attempt then goes on in the same poll() sequence.
+ * attempt then goes on in the same poll() sequence.  When the attempt
+ * succeeds it gets None (so that the node is known to be up again).
  */
 
 #include "connection_priv.h"
@@ -472,4 +473,22 @@ conn_attempt_failover(connectionObject *self)
         Py_CLEAR(self->lb_failover);
     }
     return rv;
+}
+
+void
+conn_attempt_succeeded(connectionObject *self)
+{
+    PyObject *cb, *res, *type, *value, *tb;
+
+    if (!(cb = self->lb_failover)) { return; }
+    self->lb_failover = NULL;       /* owned by cb now */
+    PyErr_Fetch(&type, &value, &tb);
+    if ((res = PyObject_CallFunctionObjArgs(cb, Py_None, NULL))) {
+        Py_DECREF(res);
+    }
+    else {
+        PyErr_WriteUnraisable(cb);
+    }
+    PyErr_Restore(type, value, tb);
+    Py_DECREF(cb);
 }

@@ -142,6 +142,10 @@ void conn_raise_attempt_error(PGconn *pgconn, int status, int timed_out);
  * way again (exception cleared), else -1. */
 int conn_attempt_failover(connectionObject *self);
 
+/* The attempt succeeded: tell the `_lb_failover` callable (called with
+ * None, its result and errors ignored) and drop it. */
+void conn_attempt_succeeded(connectionObject *self);
+
 /* ------------------------------------------------------------------ */
 /* connection_type.c / connection_methods.c / connection_tpc.c        */
 

@@ -422,9 +422,20 @@ def test_async_failover_inside_poll(cluster, conns):
         assert state_node(host2)["failed"]
         assert node_counts(only_cluster_state()["nodes"]) == {
             cluster.nodes[1].host: 3, host2: 0, cluster.nodes[3].host: 3}
-        # every node down: the error names each node, counts back to 0
+        # node 2 back, the others down: tried as a last resort, and no
+        # longer failed once it accepted
+        conns.close_all()
+        cluster.start_node(2)
         cluster.stop_node(1)
         cluster.stop_node(3)
+        conn = psycopg2.connect(base, async_=True)
+        conns.append(conn)
+        wait_with_select(conn)
+        assert conn.info.host == host2
+        assert not state_node(host2)["failed"]
+        assert state_node(cluster.nodes[1].host)["failed"]
+        # every node down: the error names each node, counts back to 0
+        cluster.stop_node(2)
         conns.close_all()
         conn = psycopg2.connect(base + " failed_host_ttl_seconds=0",
                                 async_=True)
