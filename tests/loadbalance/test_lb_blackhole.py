@@ -43,8 +43,9 @@ def dsn_of(cluster, *extra, index=1):
 class Hammer:
     """THREADS threads connecting and closing for RUN_SECONDS."""
 
-    def __init__(self, dsn):
+    def __init__(self, dsn, seconds=RUN_SECONDS):
         self.dsn = dsn
+        self.seconds = seconds
         self.durations = []
         self.hosts = {}
         self.errors = []
@@ -68,14 +69,34 @@ class Hammer:
             time.sleep(0.05)
 
     def run(self):
-        stop_at = time.monotonic() + RUN_SECONDS
+        stop_at = time.monotonic() + self.seconds
         threads = [threading.Thread(target=self.worker, args=(stop_at,))
                    for _ in range(THREADS)]
         for t in threads:
             t.start()
         for t in threads:
-            t.join(RUN_SECONDS + 10 * TIMEOUT)
+            t.join(self.seconds + 10 * TIMEOUT)
         assert not any(t.is_alive() for t in threads), "connects hang"
+
+    def check(self, cluster, down, what):
+        """Log the figures; assert no error, no connect to `down`, no
+        connect waiting two timeouts, at most one timeout per thread and
+        TTL window."""
+        d = self.durations
+        waited = [x for x in d if x >= TIMEOUT - 1]
+        doubled = [x for x in d if x > 1.75 * TIMEOUT]
+        logger.info("%s: %d connects by %d threads in %d s, %d errors, "
+                    "max %.2f s, %d waited a timeout, %d waited more than "
+                    "one; hosts %s", what, len(d), THREADS, self.seconds,
+                    len(self.errors), max(d), len(waited), len(doubled),
+                    self.hosts)
+        assert self.errors == []
+        assert cluster.net.address(down) not in self.hosts
+        assert len(self.hosts) == len(cluster.nodes) - 1
+        assert doubled == [], sorted(d)[-10:]
+        windows = math.ceil(self.seconds / TTL) + 1
+        assert len(waited) <= THREADS * windows, sorted(d)[-20:]
+        return waited
 
 
 def test_black_holed_connect_times_out(nscluster):
@@ -103,22 +124,23 @@ def test_black_holed_node_costs_one_timeout_per_ttl_window(nscluster):
         hammer.run()
     finally:
         nscluster.net.restore(3)
-    d = hammer.durations
-    waited = [x for x in d if x >= TIMEOUT - 1]
-    doubled = [x for x in d if x > 1.75 * TIMEOUT]
-    logger.info("black hole: %d connects by %d threads in %d s, %d errors, "
-                "max %.2f s, %d waited a timeout, %d waited more than one; "
-                "hosts %s", len(d), THREADS, RUN_SECONDS, len(hammer.errors),
-                max(d), len(waited), len(doubled), hammer.hosts)
-    assert hammer.errors == []
-    assert nscluster.net.address(3) not in hammer.hosts
-    assert len(hammer.hosts) == 2
-    # no connect waited for two timeouts
-    assert doubled == [], sorted(d)[-10:]
-    # at most one timeout per thread and TTL window: the node is skipped
-    # for TTL seconds after a failure
-    windows = math.ceil(RUN_SECONDS / TTL) + 1
-    assert 1 <= len(waited) <= THREADS * windows, sorted(d)[-20:]
+    waited = hammer.check(nscluster, 3, "black hole")
+    # the black-holed node was tried (and cost a timeout)
+    assert len(waited) >= 1
+
+
+def test_black_holed_seed_with_frequent_refreshes(nscluster):
+    # the seed is the black-holed node and the list is read every second:
+    # a refresh goes through the other nodes while the seed is failed
+    dsn = dsn_of(nscluster, "yb_servers_refresh_interval=1", index=3)
+    psycopg2.connect(dsn).close()
+    hammer = Hammer(dsn, seconds=10)
+    nscluster.net.black_hole(3)
+    try:
+        hammer.run()
+    finally:
+        nscluster.net.restore(3)
+    hammer.check(nscluster, 3, "black-holed seed, refresh every 1 s")
 
 
 def test_refresh_tries_a_black_holed_seed_once(nscluster, conns):
