@@ -21,7 +21,7 @@ import os
 import re
 import signal
 import subprocess
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from lbhelpers import NodeSpec, YBCluster  # noqa: F401
 import ybcluster
@@ -266,14 +266,3 @@ def destroy_netns_cluster(cluster: NetnsCluster) -> None:
         cluster.destroy()
     finally:
         cluster.net.destroy()
-
-
-def durations_summary(durations: Dict[str, List[float]]) -> str:
-    """One line per series: count, max, and how many took 1 s or more."""
-    out = []
-    for name, values in sorted(durations.items()):
-        if values:
-            out.append("%s: %d connects, max %.2f s, %d >= 1 s" % (
-                name, len(values), max(values),
-                sum(1 for v in values if v >= 1)))
-    return "; ".join(out)
