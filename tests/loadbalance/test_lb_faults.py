@@ -259,6 +259,33 @@ def test_client_mistake_marks_no_node(cluster, conns, mistake, cached):
     assert cluster.wait_counts(all_two(cluster)) == all_two(cluster)
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_server_refusal_of_one_node_fails_over(cluster, conns, mode):
+    # node 2 refuses PW_ROLE with SQLSTATE 53300 (too many connections):
+    # the node's own state, not the client's mistake
+    cluster.psql(2, "ALTER ROLE %s CONNECTION LIMIT 0" % PW_ROLE)
+    try:
+        base = lb_dsn(cluster, "load_balance=true failed_host_ttl_seconds=60"
+                      " user=%s password=%s" % (PW_ROLE, PW_SECRET))
+        errors = []
+        for _ in range(6):
+            try:
+                conns.append(async_connect(base) if mode == "async"
+                             else psycopg2.connect(base))
+            except psycopg2.Error as e:
+                errors.append(str(e))
+    finally:
+        cluster.psql(2, "ALTER ROLE %s CONNECTION LIMIT -1" % PW_ROLE)
+    assert errors == []
+    assert failed_hosts() == [cluster.nodes[2].host]
+    (state,) = loadbalance.cluster_state().values()
+    node2 = next(n for n in state["nodes"]
+                 if n["host"] == cluster.nodes[2].host)
+    assert "too many connections" in node2["fail_reason"]
+    want = expected_counts(cluster, n1=2, n3=2, n4=2)
+    assert cluster.wait_counts(want) == want
+
+
 def test_password_role_connects_everywhere(cluster, conns):
     base = lb_dsn(cluster, "load_balance=true user=%s password=%s"
                   % (PW_ROLE, PW_SECRET))
