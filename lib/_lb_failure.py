@@ -39,8 +39,11 @@ CONNECTION_CONSUME = 10
 CONNECTION_GSS_STARTUP = 11
 CONNECTION_CHECK_TARGET = 12
 CONNECTION_CHECK_STANDBY = 13
-# connection_attempt.c: libpq rejected an option after starting
+# connection_attempt.c: libpq rejected an option after starting; the
+# attempt was PQconnectdb()'s (a name with several addresses and a
+# connect_timeout): neither phase nor SQLSTATE known
 ATTEMPT_OPTION_ERROR = -1
+ATTEMPT_NO_FACTS = -2
 
 _TLS_PHASES = frozenset([CONNECTION_SSL_STARTUP, CONNECTION_GSS_STARTUP])
 _CHECK_PHASES = frozenset([CONNECTION_CHECK_WRITABLE, CONNECTION_CONSUME,
@@ -121,6 +124,10 @@ def classify(facts: Facts) -> str:
         return CLIENT_ERROR
     if facts.timed_out:
         return NODE_DOWN
+    if facts.status == ATTEMPT_NO_FACTS:
+        if facts.needs_password:
+            return CLIENT_ERROR
+        return _classify_message(facts.message)
     if facts.sqlstate:
         if facts.sqlstate.startswith(_NODE_SQLSTATE_PREFIXES):
             return NODE_DOWN
@@ -140,6 +147,24 @@ def classify(facts: Facts) -> str:
     return NODE_DOWN
 
 
+# Words of the startup FATALs that concern the node (used only when the
+# attempt gave no SQLSTATE).
+_NODE_FATAL_MESSAGES = ("starting up", "shutting down", "in recovery",
+                        "too many clients", "remaining connection slots",
+                        "not accepting connections", "terminating connection",
+                        "not yet accepting connections")
+
+
+def _classify_message(message: str) -> str:
+    """The last resort of classification: the server said FATAL for a
+    reason that is not the node's, or there is no server answer."""
+    if "FATAL" not in message:
+        return NODE_DOWN
+    if any(m in message for m in _NODE_FATAL_MESSAGES):
+        return NODE_DOWN
+    return CLIENT_ERROR
+
+
 def classify_error(exc: BaseException) -> str:
     """classify() for an OperationalError of a connection attempt; errors
     without facts (another code path) are judged by their message."""
@@ -150,7 +175,7 @@ def classify_error(exc: BaseException) -> str:
     if code:
         return (NODE_DOWN if code.startswith(_NODE_SQLSTATE_PREFIXES)
                 else CLIENT_ERROR)
-    return NODE_DOWN if "FATAL" not in str(exc) else CLIENT_ERROR
+    return _classify_message(str(exc))
 
 
 def tls_key(params: Dict[str, Any]) -> Tuple[Tuple[str, str], ...]:

@@ -20,7 +20,8 @@
  * - target_session_attrs: the value in use ("any" by default).
  *
  * status is ATTEMPT_OPTION_ERROR (-1) when libpq rejected an option after
- * starting (connect_timeout is only checked then).
+ * starting (connect_timeout is only checked then), ATTEMPT_NO_FACTS (-2)
+ * when PQconnectdb() made the attempt (no phase, no SQLSTATE known).
  *
  * To learn the SQLSTATE, libpq reports errors verbosely during the
  * attempt; the message is given back in libpq's default form, so the user
@@ -46,6 +47,7 @@
 static __thread int lb_attempt_requested = 0;
 
 #define ATTEMPT_OPTION_ERROR (-1)
+#define ATTEMPT_NO_FACTS (-2)
 
 void
 conn_request_lb_attempt(int on)
@@ -355,7 +357,8 @@ conn_connect_attempt(connectionObject *self, const char *dsn)
             pgconn = PQconnectdb(dsn);
             st = (pgconn && PQstatus(pgconn) == CONNECTION_OK)
                 ? PGRES_POLLING_OK : PGRES_POLLING_FAILED;
-            if (timeout == -2) { status = ATTEMPT_OPTION_ERROR; }
+            status = (timeout == -2) ? ATTEMPT_OPTION_ERROR
+                                     : ATTEMPT_NO_FACTS;
         }
         else {
             st = attempt_loop(pgconn, timeout, &status, &timed_out);

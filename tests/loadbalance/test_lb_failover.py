@@ -353,6 +353,12 @@ def test_attempt_facts_and_plain_messages(cluster, async_):
     ]
     if not async_:
         cases.append((seed + " connect_timeout=x", _lb_failure.CLIENT_ERROR))
+        # a name (several addresses) with a timeout: PQconnectdb's attempt
+        named = "host=localhost port=%d user=yugabyte connect_timeout=5" % (
+            cluster.port)
+        cases.append((named + " dbname=lb_nosuchdb", _lb_failure.CLIENT_ERROR))
+        cases.append(("host=localhost port=%d connect_timeout=5"
+                      % closed_port(), _lb_failure.NODE_DOWN))
     for dsn, kind in cases:
         lb, plain = attempt_error(dsn, async_)
         assert str(lb) == str(plain), dsn

@@ -199,6 +199,15 @@ CLASSIFY = [
            message="server is not in hot standby mode\n"), CLIENT_ERROR),
     (Facts(status=C.CONNECTION_CHECK_WRITABLE, session_attrs="read-write",
            message="session is read-only\n"), CLIENT_ERROR),
+    # attempts made by PQconnectdb(): the message decides
+    (Facts(status=C.ATTEMPT_NO_FACTS, message='connection to server at '
+           '"x" failed: FATAL:  database "d" does not exist'), CLIENT_ERROR),
+    (Facts(status=C.ATTEMPT_NO_FACTS, message='connection to server at '
+           '"x" failed: FATAL:  the database system is starting up'),
+     NODE_DOWN),
+    (Facts(status=C.ATTEMPT_NO_FACTS, message="Connection refused"),
+     NODE_DOWN),
+    (Facts(status=C.ATTEMPT_NO_FACTS, needs_password=True), CLIENT_ERROR),
     # the same words without target_session_attrs: not the client's
     (Facts(status=C.CONNECTION_AWAITING_RESPONSE,
            message="server is not in hot standby mode\n"), NODE_DOWN),
