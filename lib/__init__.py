@@ -46,27 +46,11 @@ from psycopg2 import extensions as _ext
 # Registers the json/jsonb typecasters, as psycopg2 does.
 from psycopg2 import _json  # noqa: F401
 
-# Connection parameters handled by psycopg2.loadbalance rather than libpq.
-_LB_PROPERTY_NAMES = (
-    "load_balance",
-    "topology_keys",
-    "yb_servers_refresh_interval",
-    "failed_host_ttl_seconds",
-    "fallback_to_topology_keys_only",
-)
-
-
-def _mentions_load_balancing(dsn: _Any, kwargs: dict) -> bool:
-    """Cheap check of whether the arguments may hold load-balancing
-    properties (false positives only cost a closer look)."""
-    for name in _LB_PROPERTY_NAMES:
-        if name in kwargs:
-            return True
-    if isinstance(dsn, str):
-        for name in _LB_PROPERTY_NAMES:
-            if name in dsn:
-                return True
-    return False
+# Connection parameters handled by psycopg2.loadbalance rather than libpq
+# (declared in psycopg2._lb_props, a light module).
+from psycopg2._lb_props import (  # noqa: E402,F401
+    PROPERTY_NAMES as _LB_PROPERTY_NAMES,
+    mentions_properties as _mentions_load_balancing)
 
 
 _ConnectionT = _TypeVar("_ConnectionT", bound="_ext.connection")
@@ -120,10 +104,12 @@ def connect(dsn: _Optional[str] = None,
 
     The YugabyteDB properties ``load_balance``, ``topology_keys``,
     ``yb_servers_refresh_interval``, ``failed_host_ttl_seconds`` and
-    ``fallback_to_topology_keys_only`` are accepted in *dsn* and as
-    keyword arguments: with ``load_balance`` enabled the connection is
-    opened on the least loaded node of the cluster (see
-    `psycopg2.loadbalance`).
+    ``fallback_to_topology_keys_only`` are accepted in *dsn*, as keyword
+    arguments, in a connection service and from the environment variables
+    ``PGLOADBALANCE``, ``PGTOPOLOGYKEYS``, ``PGYBSERVERSREFRESHINTERVAL``,
+    ``PGFAILEDHOSTTTLSECONDS`` and ``PGFALLBACKTOTOPOLOGYKEYSONLY``: with
+    ``load_balance`` enabled the connection is opened on the least loaded
+    node of the cluster (see `psycopg2.loadbalance`).
 
     Raise `ProgrammingError` for an invalid connection string or unknown
     parameter, `OperationalError` if the connection cannot be made.
@@ -133,9 +119,10 @@ def connect(dsn: _Optional[str] = None,
     async_ = bool(kwargs.pop("async_", False)) or async_
 
     if _mentions_load_balancing(dsn, kwargs):
-        from psycopg2 import loadbalance
-        dsn, kwargs, props = loadbalance.extract_properties(dsn, kwargs)
+        from psycopg2 import _lb_props
+        dsn, kwargs, props = _lb_props.extract_properties(dsn, kwargs)
         if props:
+            from psycopg2 import loadbalance
             return loadbalance.connect(
                 dsn, props, connection_factory=connection_factory,
                 cursor_factory=cursor_factory, async_=async_, **kwargs)

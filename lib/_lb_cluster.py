@@ -2,9 +2,13 @@
 
 A `Cluster` holds the nodes listed by ``yb_servers()`` with, for each, the
 number of connections this process has open to it and when it last failed.
-Everything here runs under the cluster's lock and does no network I/O: the
-caller reads ``yb_servers()`` and opens connections outside the lock.
+The cluster owns its lock: callers use its methods (begin and finish a
+refresh, store a node list, reserve a node, report a failure or a success)
+and never take the lock themselves.  Nothing here does network I/O or logs
+while holding the lock; the choice itself is `_lb_policy.choose()`.
 """
+
+from __future__ import annotations
 
 import collections
 import logging
@@ -12,9 +16,16 @@ import random
 import threading
 import time
 import weakref
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING
 
-from psycopg2._lb_props import LBProperties
+from psycopg2 import _lb_policy
+from psycopg2._lb_failure import TLS_SPECIFIC
+from psycopg2._lb_target import host_port_label
+
+if TYPE_CHECKING:   # pragma: no cover
+    from typing import (Any, Callable, Dict, Hashable, Iterable, List,
+                        Optional, Sequence, Tuple)
+    from psycopg2._lb_props import LBProperties
 
 logger = logging.getLogger("psycopg2.loadbalance")
 
@@ -27,6 +38,8 @@ READ_REPLICA_TYPES = frozenset(["read_replica", "readreplica", "rr"])
 # cluster_state() and at every node list refresh.
 SWEEP_STEP = 16
 
+# At most one refresh asked by a failure per this many seconds.
+EARLY_REFRESH_GAP = 1.0
 
 
 class Node:
@@ -35,7 +48,7 @@ class Node:
     __slots__ = ("host", "port", "node_type", "cloud", "region", "zone",
                  "public_ip", "uuid", "is_rr", "placement", "connect_host",
                  "addr", "resolved", "count", "failed_at", "fail_reason",
-                 "listed")
+                 "tls_failed_at", "tls_fail_reason", "listed")
 
     def __init__(self, host: str, port: int):
         self.host = host
@@ -54,9 +67,12 @@ class Node:
         self.count = 0              # open connections (and reservations)
         self.failed_at: Optional[float] = None  # time.monotonic()
         self.fail_reason = ""
+        # failures for connections with some TLS parameters only
+        self.tls_failed_at: Dict[Hashable, float] = {}
+        self.tls_fail_reason: Dict[Hashable, str] = {}
         self.listed = True
 
-    def update(self, row: Dict[str, Any]) -> None:
+    def update(self, row: Dict[str, Any], public_ip: Optional[str]) -> None:
         """Take the placement and type from a yb_servers() row."""
         self.node_type = str(row.get("node_type") or "primary")
         self.is_rr = self.node_type.lower() in READ_REPLICA_TYPES
@@ -65,26 +81,36 @@ class Node:
         self.zone = str(row.get("zone") or "")
         self.placement = (self.cloud.casefold(), self.region.casefold(),
                           self.zone.casefold())
-        self.public_ip = str(row.get("public_ip") or "")
+        self.public_ip = public_ip or ""
         self.uuid = str(row.get("uuid") or "")
 
-    def is_failed(self, now: float, ttl: float) -> bool:
-        return self.failed_at is not None and now - self.failed_at < ttl
-
-    def mark_failed(self, reason: str) -> None:
-        self.failed_at = time.monotonic()
+    def mark_failed(self, reason: str, now: float) -> None:
+        self.failed_at = now
         self.fail_reason = reason
 
-    def mark_ok(self) -> None:
+    def mark_ok(self, tls: Hashable = ()) -> None:
         """The node accepted a connection: it is no longer failed."""
         self.failed_at = None
         self.fail_reason = ""
+        if tls in self.tls_failed_at:
+            del self.tls_failed_at[tls]
+            del self.tls_fail_reason[tls]
 
     @property
     def label(self) -> str:
-        return "%s:%s" % (self.connect_host, self.port)
+        return host_port_label(self.connect_host, self.port)
 
-    def snapshot(self, now: float) -> Dict[str, Any]:
+    def why_failed(self, tls: Hashable, now: float) -> str:
+        at = self.failed_at
+        reason = self.fail_reason
+        tls_at = self.tls_failed_at.get(tls)
+        if tls_at is not None and (at is None or tls_at > at):
+            at, reason = tls_at, self.tls_fail_reason.get(tls, "")
+        if at is None:
+            return reason
+        return "failed %.1fs ago (%s)" % (now - at, reason)
+
+    def snapshot(self, now: float, ttl: float) -> Dict[str, Any]:
         return {
             "host": self.host, "port": self.port,
             "node_type": self.node_type, "cloud": self.cloud,
@@ -92,10 +118,13 @@ class Node:
             "public_ip": self.public_ip, "uuid": self.uuid,
             "connect_host": self.connect_host,
             "connections": self.count,
-            "failed": self.failed_at is not None,
+            # not eligible now: inside its TTL, or a name that does not
+            # resolve
+            "failed": not _lb_policy.is_eligible(self, now, ttl),
             "failed_seconds_ago": (None if self.failed_at is None
                                    else round(now - self.failed_at, 3)),
             "fail_reason": self.fail_reason or None,
+            "tls_failures": len(self.tls_failed_at),
         }
 
 
@@ -107,7 +136,7 @@ class ConnectionRelease:
     __slots__ = ("cluster", "node", "__weakref__")
 
     def __init__(self, cluster: "Cluster", node: Node):
-        self.cluster = cluster
+        self.cluster: Optional[Cluster] = cluster
         self.node = node
 
     def __call__(self, *args: Any) -> None:
@@ -128,6 +157,7 @@ class Cluster:
         self.by_addr: Dict[Tuple[str, int], Node] = {}
         self.refreshed_at: Optional[float] = None
         self.refreshing = 0     # ident of the refreshing thread, or 0
+        self.early_refresh = False      # a failure asked for a refresh
         self.is_yb: Optional[bool] = None   # False: no yb_servers()
         self.universe_uuid: Optional[str] = None
         self.use_public_ip = False
@@ -138,141 +168,218 @@ class Cluster:
         self.rotation: collections.deque = collections.deque()
         self.warned_keys: set = set()
         self.refresh_count = 0
+        self.ttl = 5.0      # failed_host_ttl of the last connect
+
+    def current(self) -> "Cluster":
+        """The cluster this one was merged into, or itself."""
+        cluster = self
+        while cluster.forward is not None:
+            cluster = cluster.forward
+        return cluster
 
     # -- refresh bookkeeping ---------------------------------------------
 
-    def needs_refresh(self, interval: float, now: float) -> bool:
-        return (self.refreshed_at is None
-                or now - self.refreshed_at >= interval)
-
-    def begin_refresh(self, interval: float) -> bool:
-        """Under the lock: True if the caller must read yb_servers() now.
+    def begin_refresh(self, interval: float, ttl: Optional[float] = None
+                      ) -> bool:
+        """True if the caller must read yb_servers() now (and then call
+        finish_refresh() or store_node_list()); `ttl` is the connect's
+        failed_host_ttl.
 
         Only one thread refreshes at a time; the others use the current
         list, or wait for the first one when there is none yet."""
-        while True:
-            now = time.monotonic()
-            if not self.needs_refresh(interval, now):
-                return False
-            if not self.refreshing:
-                self.refreshing = threading.get_ident()
-                return True
-            if self.nodes is not None or self.is_yb is False:
-                return False        # a stale list is good meanwhile
-            self.refreshed.wait(1.0)
-            if self.forward is not None:
-                return False
+        with self.lock:
+            if ttl is not None:
+                self.ttl = ttl
+            while True:
+                now = time.monotonic()
+                if not _lb_policy.refresh_due(self.refreshed_at, interval,
+                                              self.early_refresh, now,
+                                              EARLY_REFRESH_GAP):
+                    return False
+                if not self.refreshing:
+                    self.refreshing = threading.get_ident()
+                    self.early_refresh = False
+                    return True
+                if self.nodes is not None or self.is_yb is False:
+                    return False        # a stale list is good meanwhile
+                self.refreshed.wait(1.0)
+                if self.forward is not None:
+                    return False
 
-    def end_refresh(self, ok: bool) -> None:
-        """Under the lock: the refresh finished (ok: the list was read or
-        the server turned out not to be YugabyteDB)."""
-        self.refreshing = 0
-        if ok or self.nodes is not None:
-            # On failure with a usable old list, wait for the next
-            # interval instead of trying again at every connect.
-            self.refreshed_at = time.monotonic()
-        self.refreshed.notify_all()
+    def finish_refresh(self, ok: bool) -> None:
+        """The refresh of this thread ended (ok: the list was read or the
+        server turned out not to be YugabyteDB); no-op if this thread is
+        not refreshing."""
+        with self.lock:
+            if self.refreshing != threading.get_ident():
+                return
+            self.refreshing = 0
+            if ok or self.nodes is not None:
+                # On failure with a usable old list, wait for the next
+                # interval instead of trying again at every connect.
+                self.refreshed_at = time.monotonic()
+            self.refreshed.notify_all()
 
-    def apply_node_list(self, rows: Sequence[Dict[str, Any]],
+    def request_refresh(self) -> None:
+        """A failure suggests the node list changed: read it again soon
+        (at most once per EARLY_REFRESH_GAP)."""
+        with self.lock:
+            self.early_refresh = True
+
+    def has_node_list(self) -> bool:
+        with self.lock:
+            return self.nodes is not None
+
+    def set_not_yugabyte(self) -> bool:
+        """The server has no yb_servers(); True the first time."""
+        with self.lock:
+            first = self.is_yb is not False
+            self.is_yb = False
+        self.finish_refresh(True)
+        return first
+
+    def store_node_list(self, rows: Sequence[Tuple[Tuple[str, int],
+                                                   Optional[str],
+                                                   Dict[str, Any]]],
                         use_public_ip: bool,
                         resolved: Dict[str, Tuple[Optional[str], str]]
-                        ) -> None:
-        """Under the lock: replace the node list with yb_servers()' rows,
-        keeping counts and failures of the nodes already known.
-        `resolved` maps a connect host to (address or None, error)."""
-        nodes = []
-        by_addr = {}
-        for row in rows:
-            key = (str(row["host"]), int(row["port"]))
-            node = self.by_addr.get(key) or Node(*key)
-            node.update(row)
-            node.listed = True
-            node.connect_host = (node.public_ip if use_public_ip
-                                 and node.public_ip else node.host)
-            addr, error = resolved.get(node.connect_host, (None, ""))
-            node.addr = addr
-            node.resolved = not error
-            if error:
-                node.mark_failed(error)
-            elif node.fail_reason.startswith("could not resolve"):
-                node.failed_at = None
-                node.fail_reason = ""
-            nodes.append(node)
-            by_addr[key] = node
-        for key, node in self.by_addr.items():
-            if key not in by_addr:
-                node.listed = False
-                logger.debug("cluster %s: node %s left the list",
-                             self.key, node.label)
-        self.nodes = nodes
-        self.by_addr = by_addr
-        self.use_public_ip = use_public_ip
-        self.is_yb = True
-        self.warned_keys = set()
-        self.refresh_count += 1
+                        ) -> List[str]:
+        """Replace the node list with checked yb_servers() rows
+        ``((host, port), public_ip, row)``, keeping counts and failures of
+        the nodes already known.  `resolved` maps a connect host to
+        (address or None, error).  Returns the debug messages to log."""
+        messages = []
+        now = time.monotonic()
+        with self.lock:
+            nodes = []
+            by_addr = {}
+            for key, public_ip, row in rows:
+                if key in by_addr:
+                    continue
+                node = self.by_addr.get(key) or Node(*key)
+                node.update(row, public_ip)
+                node.listed = True
+                node.connect_host = (node.public_ip if use_public_ip
+                                     and node.public_ip else node.host)
+                addr, error = resolved.get(node.connect_host, (None, ""))
+                node.addr = addr
+                node.resolved = not error
+                if error:
+                    node.mark_failed(error, now)
+                elif node.fail_reason.startswith("could not resolve"):
+                    node.mark_ok()
+                nodes.append(node)
+                by_addr[key] = node
+            for key, node in self.by_addr.items():
+                if key not in by_addr:
+                    node.listed = False
+                    messages.append("cluster %s: node %s left the list"
+                                    % (self.key, node.label))
+            self.nodes = nodes
+            self.by_addr = by_addr
+            self.use_public_ip = use_public_ip
+            self.is_yb = True
+            self.warned_keys = set()
+            self.refresh_count += 1
+            self.refreshed_at = now
+            self.refreshed.notify_all()
+        return messages
 
     # -- choice ------------------------------------------------------------
 
-    def _warn_unmatched_keys(self, props: LBProperties) -> None:
+    def _unmatched_keys(self, props: LBProperties) -> List[str]:
+        out = []
         for key in props.topology_keys:
             if key in self.warned_keys:
                 continue
             self.warned_keys.add(key)
             if not any(key.matches(n.placement) for n in self.nodes or ()):
-                logger.warning("cluster %s: topology key %s matches no node",
-                               self.key, key)
+                out.append(str(key))
+        return out
 
-    def choose(self, props: LBProperties, tried: Iterable[Node],
-               prefer: Optional[Node] = None) -> Optional[Node]:
-        """Under the lock: the eligible node with the fewest connections
-        (ties at random, or `prefer` when among the best), its count
-        already raised; None if no node is eligible."""
-        if props.topology_keys and len(self.warned_keys) < 64:
-            self._warn_unmatched_keys(props)
+    def reserve(self, props: LBProperties, tried: Iterable[Node] = (),
+                tls: Hashable = (), prefer: Optional[Node] = None
+                ) -> Tuple[Optional[Node], bool]:
+        """Choose the node of the next connection (`_lb_policy.choose()`)
+        and count it at once: ``(node, last_resort)``, ``(None, False)`` if
+        there is nothing to try.  Ties are broken at random, or for
+        `prefer` when among the best."""
+        unmatched: List[str] = []
         now = time.monotonic()
-        ttl = props.failed_host_ttl
-        excluded = set(map(id, tried)) if tried else ()
-        for node_type, keys in props.tiers():
-            best: List[Node] = []
-            low = -1
-            for node in self.nodes or ():
-                if node.failed_at is not None and (
-                        now - node.failed_at < ttl or not node.resolved):
-                    continue
-                if excluded and id(node) in excluded:
-                    continue
-                if node_type is not None and node.is_rr != (node_type == "rr"):
-                    continue
-                if keys is not None and not any(
-                        k.matches(node.placement) for k in keys):
-                    continue
-                if low < 0 or node.count < low:
-                    best = [node]
-                    low = node.count
-                elif node.count == low:
-                    best.append(node)
+        excluded = set(map(id, tried))
+        with self.lock:
+            self.ttl = props.failed_host_ttl
+            if props.topology_keys and len(self.warned_keys) < 64:
+                unmatched = self._unmatched_keys(props)
+            best, last_resort = _lb_policy.choose(
+                self.nodes or (), props.tiers(), now,
+                props.failed_host_ttl, tls, excluded)
+            node = None
             if best:
                 node = (prefer if prefer is not None and prefer in best
                         else random.choice(best) if len(best) > 1
                         else best[0])
                 node.count += 1
-                return node
-        return None
+        for key in unmatched:
+            logger.warning("cluster %s: topology key %s matches no node",
+                           self.key, key)
+        return node, last_resort
 
     def unreserve(self, node: Node) -> None:
-        """Under the lock: give back a slot taken by choose()."""
-        node.count -= 1
+        """Give back a slot taken by reserve()."""
+        with self.lock:
+            node.count -= 1
 
-    def skipped_reasons(self, props: LBProperties) -> List[str]:
-        """Under the lock: why each currently failed node was skipped."""
+    def report_failure(self, node: Node, reason: str, kind: str,
+                       tls: Hashable = ()) -> None:
+        """A connection attempt to `node` failed (`kind` as
+        `_lb_failure.classify()`, NODE_DOWN or TLS_SPECIFIC); a node
+        failure also asks for an early refresh of the list."""
+        now = time.monotonic()
+        with self.lock:
+            if kind == TLS_SPECIFIC:
+                node.tls_failed_at[tls] = now
+                node.tls_fail_reason[tls] = reason
+            else:
+                node.mark_failed(reason, now)
+                self.early_refresh = True
+
+    def report_success(self, node: Node, tls: Hashable = ()) -> None:
+        """`node` accepted a connection."""
+        if node.failed_at is None and not node.tls_failed_at:
+            return
+        with self.lock:
+            node.mark_ok(tls)
+
+    def find_node(self, match: Callable[[Node], bool]) -> Optional[Node]:
+        """The first listed node for which `match(node)` is true."""
+        with self.lock:
+            nodes = list(self.nodes or ())
+        return next((n for n in nodes if match(n)), None)
+
+    def eligible_nodes(self, tls: Hashable = ()) -> List[Node]:
+        """The listed nodes that may be tried now."""
+        now = time.monotonic()
+        with self.lock:
+            return [n for n in self.nodes or ()
+                    if _lb_policy.is_eligible(n, now, self.ttl, tls)]
+
+    def failure_reasons(self, props: LBProperties, tls: Hashable = ()
+                        ) -> List[str]:
+        """Why each node not eligible now was skipped."""
         now = time.monotonic()
         out = []
-        for node in self.nodes or ():
-            if node.is_failed(now, props.failed_host_ttl) or (
-                    not node.resolved):
-                out.append("%s: skipped, failed %.1fs ago (%s)" % (
-                    node.label, now - node.failed_at, node.fail_reason))
+        with self.lock:
+            for node in self.nodes or ():
+                if not _lb_policy.is_eligible(node, now,
+                                              props.failed_host_ttl, tls):
+                    out.append("%s: skipped, %s" % (
+                        node.label, node.why_failed(tls, now)))
         return out
+
+    def listed_count(self) -> int:
+        with self.lock:
+            return len(self.nodes or ())
 
     # -- connection tracking -------------------------------------------
 
@@ -347,6 +454,7 @@ class Cluster:
     def snapshot(self) -> Dict[str, Any]:
         now = time.monotonic()
         with self.lock:
+            ttl = self.ttl
             return {
                 "key": self.key,
                 "universe_uuid": self.universe_uuid,
@@ -357,7 +465,7 @@ class Cluster:
                     else round(now - self.refreshed_at, 3)),
                 "refreshes": self.refresh_count,
                 "open_connections": len(self.tracked),
-                "nodes": [n.snapshot(now) for n in self.nodes or ()],
+                "nodes": [n.snapshot(now, ttl) for n in self.nodes or ()],
             }
 
 
@@ -377,9 +485,7 @@ class Registry:
                 cluster = self.by_seed.get(seed_key)
                 if cluster is None:
                     cluster = self.by_seed[seed_key] = Cluster(label)
-        while cluster.forward is not None:
-            cluster = cluster.forward
-        return cluster
+        return cluster.current()
 
     def identify(self, cluster: Cluster, seed_key: Any,
                  universe_uuid: str) -> Cluster:

@@ -1,35 +1,70 @@
 """Connection targets of the load balancer: seed hosts and per-node DSNs.
 
 A `Target` is the parsed form of the DSN given to `connect()` (load-balancing
-properties already removed): its libpq parameters, the seed hosts through
-which the cluster is first reached, and the DSN for each node, cached so
-that a connect with a cached node list does no parsing and no DNS lookup.
+properties already removed, a service already written in): its libpq
+parameters, the seed hosts through which the cluster is first reached, and
+the DSN for each node, cached so that a connect with a cached node list
+does no parsing and no DNS lookup.  The seeds are the hosts libpq would
+try: the DSN's ``host``, ``hostaddr`` and ``port`` lists, or else the
+``PGHOST``, ``PGHOSTADDR`` and ``PGPORT`` variables, matched as libpq
+matches them.
 """
 
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from psycopg2._psycopg import OperationalError
+from psycopg2._lb_dsn import join_params, quote_value, split_list  # noqa: F401
 from psycopg2.extensions import make_dsn, parse_dsn
 
-_NEEDS_QUOTES = frozenset(" \t\n\r\f\v'\\")
 _CACHE_SIZE = 256
+DEFAULT_PORT = "5432"
+_ENV = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT"}
 
 
-def quote_value(value: str) -> str:
-    """Quote a value for a libpq key=value string when needed."""
-    if value and not _NEEDS_QUOTES.intersection(value):
-        return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def host_port_label(host: str, port: Any) -> str:
+    """``host:port``, an IPv6 address written in brackets (``[::1]:5480``)."""
+    if ":" in host and not host.startswith(("/", "@", "[")):
+        host = "[%s]" % host
+    return "%s:%s" % (host, port)
 
 
-def join_params(params: Dict[str, str]) -> str:
-    """A libpq key=value string from a parameters dict."""
-    return " ".join("%s=%s" % (k, quote_value(str(v)))
-                    for k, v in params.items())
+def effective(params: Mapping[str, str], key: str,
+              env: Mapping[str, str]) -> Optional[str]:
+    """The value libpq uses for host, hostaddr or port: the parameter if
+    set (even empty), else its environment variable."""
+    value = params.get(key)
+    if value is None:
+        value = env.get(_ENV[key])
+    return value
 
 
-def _split_list(value: Optional[str]) -> List[str]:
-    return [] if value is None else value.split(",")
+def host_slots(params: Mapping[str, str], env: Optional[Mapping[str, str]]
+               = None) -> List[Tuple[str, str, str]]:
+    """The (host, hostaddr, port) libpq tries, in order, empty strings for
+    what is not given; raise OperationalError, with libpq's message, when
+    the lists do not match."""
+    if env is None:
+        env = os.environ
+    host = effective(params, "host", env) or ""
+    addr = effective(params, "hostaddr", env) or ""
+    port = effective(params, "port", env) or ""
+    addrs = split_list(addr) if addr else []
+    hosts = split_list(host) if host else []
+    count = len(addrs) or len(hosts) or 1
+    if hosts and addrs and len(hosts) != count:
+        raise OperationalError(
+            "could not match %d host names to %d hostaddr values\n"
+            % (len(hosts), count))
+    ports = split_list(port) if port else []
+    if len(ports) == 1:
+        ports = ports * count
+    elif ports and len(ports) != count:
+        raise OperationalError(
+            "could not match %d port numbers to %d hosts\n"
+            % (len(ports), count))
+    return [(hosts[i] if hosts else "", addrs[i] if addrs else "",
+             ports[i] if ports else "") for i in range(count)]
 
 
 class Seed:
@@ -46,8 +81,8 @@ class Seed:
 
     @property
     def label(self) -> str:
-        return "%s:%s" % (self.host or self.hostaddr or "(default)",
-                          self.port or "(default)")
+        return host_port_label(self.host or self.hostaddr or "(default)",
+                               self.port or DEFAULT_PORT)
 
 
 class Target:
@@ -69,19 +104,8 @@ class Target:
                 if k not in ("host", "hostaddr", "port")}
 
     def _make_seeds(self) -> List[Seed]:
-        hosts = _split_list(self.params.get("host"))
-        addrs = _split_list(self.params.get("hostaddr"))
-        ports = _split_list(self.params.get("port"))
-        count = max(len(hosts), len(addrs), 1)
-        default_port = os.environ.get("PGPORT", "5432")
         seeds = []
-        for i in range(count):
-            host = hosts[i].strip() if i < len(hosts) else ""
-            addr = addrs[i].strip() if i < len(addrs) else ""
-            if len(ports) == 1:
-                port = ports[0].strip()
-            else:
-                port = ports[i].strip() if i < len(ports) else ""
+        for host, addr, port in host_slots(self.params):
             params = self._base_params()
             if host:
                 params["host"] = host
@@ -89,7 +113,7 @@ class Target:
                 params["hostaddr"] = addr
             if port:
                 params["port"] = port
-            seeds.append(Seed(host, port or default_port, addr or None,
+            seeds.append(Seed(host, port or DEFAULT_PORT, addr or None,
                               join_params(params)))
         return seeds
 
@@ -104,6 +128,8 @@ class Target:
             params["host"] = host
             if addr:
                 params["hostaddr"] = addr
+            elif os.environ.get("PGHOSTADDR"):
+                params["hostaddr"] = ""     # not the variable's address
             params["port"] = str(port)
             dsn = self._node_dsns[key] = join_params(params)
         return dsn
@@ -115,7 +141,8 @@ _targets: Dict[Any, Target] = {}
 def target_for(dsn: Optional[str], kwargs: Dict[str, Any]) -> Target:
     """The (cached) Target of a DSN and connect() keyword arguments."""
     try:
-        key: Any = (dsn, tuple(sorted(kwargs.items())))
+        key: Any = (dsn, tuple(sorted(kwargs.items())),
+                    tuple(os.environ.get(v) for v in _ENV.values()))
         target = _targets.get(key)
     except TypeError:       # unhashable or unorderable values: no caching
         key, target = None, None

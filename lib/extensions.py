@@ -9,11 +9,12 @@ connection status constants and a few helper functions (`make_dsn()`,
 `parse_dsn()`, `quote_ident()`...).
 """
 
-import re as _re
 from typing import Any as _Any, Callable as _Callable, Optional as _Optional
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from psycopg2 import _psycopg
+from psycopg2._lb_dsn import (
+    join_params as _join_params, quote_value as _quote_value)
 from psycopg2._psycopg import (  # noqa: F401 (re-exported)
     # connection, cursor and their companions
     connection as connection, cursor as cursor, Column as Column,
@@ -121,19 +122,11 @@ def register_adapter(typ: type, callable: _Callable[[_Any], _Any]) -> None:
     adapters[(typ, ISQLQuote)] = callable
 
 
-_re_needs_quotes = _re.compile(r"\s")
-
-
 def _param_escape(value: str) -> str:
     """Quote a connection string value as libpq needs: backslashes and
     single quotes are escaped, empty values and values with white space
     are enclosed in single quotes."""
-    if not value:
-        return "''"
-    value = value.replace("\\", "\\\\").replace("'", "\\'")
-    if _re_needs_quotes.search(value):
-        value = "'" + value + "'"
-    return value
+    return _quote_value(value)
 
 
 def make_dsn(dsn: _Optional[str] = None, **kwargs: _Any) -> str:
@@ -166,8 +159,7 @@ def make_dsn(dsn: _Optional[str] = None, **kwargs: _Any) -> str:
         merged.update(params)
         params = merged
 
-    dsn = " ".join(
-        "%s=%s" % (k, _param_escape(str(v))) for k, v in params.items())
+    dsn = _join_params(params)
     parse_dsn(dsn)
     return dsn
 

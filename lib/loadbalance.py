@@ -17,18 +17,25 @@ Public functions:
 Diagnostics go to the logger ``psycopg2.loadbalance`` at DEBUG level.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import logging
 import socket
-import threading
-import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import weakref
+from typing import TYPE_CHECKING
 
 from psycopg2 import _psycopg
 from psycopg2._psycopg import Error, OperationalError
-from psycopg2 import _lb_props, _lb_target
+from psycopg2 import _lb_failure, _lb_policy, _lb_props, _lb_target
 from psycopg2._lb_cluster import SWEEP_STEP, Cluster, Node, registry
-from psycopg2._lb_props import LBProperties, PROPERTY_NAMES
+from psycopg2._lb_failure import CLIENT_ERROR, TLS_SPECIFIC, classify_error
+from psycopg2._lb_props import (  # noqa: F401 (re-exported)
+    LBProperties, PROPERTY_NAMES, extract_properties)
+
+if TYPE_CHECKING:   # pragma: no cover
+    from typing import (Any, Dict, Hashable, Iterator, List, Optional,
+                        Sequence, Set, Tuple)
 
 __all__ = ["extract_properties", "connect", "cluster_state", "reset",
            "PROPERTY_NAMES", "LBProperties"]
@@ -38,102 +45,26 @@ logger = logging.getLogger("psycopg2.loadbalance")
 YB_SERVERS_QUERY = "select * from yb_servers()"
 UNDEFINED_FUNCTION = "42883"
 
-# Server-side refusals that concern one node (try another) rather than the
-# client's parameters (same answer from every node: raise at once).
-_NODE_SQLSTATE_PREFIXES = ("08", "53", "57P")
-_NODE_FATAL_MESSAGES = ("starting up", "shutting down", "in recovery",
-                        "too many clients", "remaining connection slots",
-                        "not accepting connections", "terminating connection",
-                        "not yet accepting connections")
-
-_CACHE_SIZE = 256
-# DSN -> (DSN without the properties, their raw values, LBProperties)
-_dsn_cache: Dict[str, Tuple[str, Dict[str, str],
-                            Optional[LBProperties]]] = {}
-_props_cache: Dict[Any, LBProperties] = {}
-
-
-# -- properties ----------------------------------------------------------
-
-def _properties(raw: Dict[str, Any]) -> LBProperties:
-    try:
-        key: Any = tuple(sorted((k, type(v).__name__, v)
-                                for k, v in raw.items()))
-        props = _props_cache.get(key)
-    except TypeError:
-        key, props = None, None
-    if props is None:
-        props = _lb_props.build_properties(raw)
-        if key is not None:
-            if len(_props_cache) >= _CACHE_SIZE:
-                _props_cache.clear()
-            _props_cache[key] = props
-    return props
-
-
-def extract_properties(dsn: Optional[str], kwargs: Dict[str, Any]
-                       ) -> Tuple[Optional[str], Dict[str, Any],
-                                  Optional[LBProperties]]:
-    """Remove the load-balancing properties from `dsn` and `kwargs`.
-
-    Return ``(dsn, kwargs, props)``: the DSN and keyword arguments libpq
-    may see, and the validated properties (None if none was given; falsy
-    if load balancing is not enabled).  Keyword arguments override the DSN.
-    Raise `~psycopg2.ProgrammingError` for a malformed value.
-    """
-    kw_found: Dict[str, Any] = {}
-    if kwargs and not PROPERTY_NAMES.isdisjoint(kwargs):
-        kwargs, kw_found = _lb_props.strip_kwargs(kwargs)
-    if isinstance(dsn, str):
-        entry = _dsn_cache.get(dsn)
-        if entry is None:
-            clean, found = _lb_props.strip_dsn(dsn)
-            entry = (clean, found, _properties(found) if found else None)
-            if len(_dsn_cache) >= _CACHE_SIZE:
-                _dsn_cache.clear()
-            _dsn_cache[dsn] = entry
-        dsn, found, props = entry
-        if kw_found:
-            props = _properties(dict(found, **kw_found))
-    else:
-        props = _properties(kw_found) if kw_found else None
-    if props is not None and not props and len(props.given) > (
-            _lb_props.LOAD_BALANCE in props.given):
-        logger.warning("connection properties %s ignored: load_balance is "
-                       "not enabled", ", ".join(
-                           n for n in props.given
-                           if n != _lb_props.LOAD_BALANCE))
-    return dsn, kwargs, props
-
 
 # -- helpers -------------------------------------------------------------
 
 def _open(dsn: str, factory: Any, async_: bool) -> Any:
-    return _psycopg._connect(dsn, connection_factory=factory,
-                             async_=bool(async_))
+    """A connection attempt whose error carries the facts needed by
+    `_lb_failure.classify()`."""
+    return _psycopg._lb_connect(dsn, connection_factory=factory,
+                                async_=bool(async_))
 
 
 def _plain_connect(dsn: str, factory: Any, cursor_factory: Any,
                    async_: bool) -> Any:
-    conn = _open(dsn, factory, async_)
+    conn = _psycopg._connect(dsn, connection_factory=factory,
+                             async_=bool(async_))
     if cursor_factory is not None:
         conn.cursor_factory = cursor_factory
     return conn
 
 
-def _is_node_failure(exc: Exception) -> bool:
-    """True if a connection failure concerns the node (unreachable, down,
-    starting, full) rather than the client's parameters."""
-    code = getattr(exc, "pgcode", None)
-    if code:
-        return code.startswith(_NODE_SQLSTATE_PREFIXES)
-    msg = str(exc)
-    if "FATAL" not in msg:
-        return True     # no server answer: refused, timeout, unreachable
-    return any(s in msg for s in _NODE_FATAL_MESSAGES)
-
-
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     msg = str(exc).strip()
     return " ".join(line.strip() for line in msg.splitlines() if line.strip())
 
@@ -146,6 +77,21 @@ def _is_numeric_host(host: str) -> bool:
         return False
 
 
+def _addresses(host: str, port: Any) -> Set[str]:
+    """Every address of `host` (itself if numeric); empty if it does not
+    resolve or is a socket directory."""
+    if not host or host.startswith("/"):
+        return set()
+    if _is_numeric_host(host):
+        return {str(ipaddress.ip_address(host))}
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return set()
+    return {str(ipaddress.ip_address(str(i[4][0]).split("%")[0]))
+            for i in infos}
+
+
 def _resolve(host: str, port: int) -> Tuple[Optional[str], str]:
     """(address, "") for a host name, (None, reason) if it can't be
     resolved; numeric hosts need no address."""
@@ -153,11 +99,11 @@ def _resolve(host: str, port: int) -> Tuple[Optional[str], str]:
         return None, ""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as e:
+    except (OSError, UnicodeError, ValueError) as e:
         return None, "could not resolve host name %r: %s" % (host, e)
     if not infos:
         return None, "could not resolve host name %r" % host
-    return infos[0][4][0], ""
+    return str(infos[0][4][0]), ""
 
 
 def _track(cluster: Cluster, conn: Any, node: Node, cursor_factory: Any,
@@ -191,25 +137,49 @@ def _read_yb_servers(conn: Any) -> List[Dict[str, Any]]:
     return rows
 
 
-def _uses_public_ip(rows: Sequence[Dict[str, Any]], contacted: str) -> bool:
-    """True if the client reached the cluster through a node's public_ip
-    rather than its host: then every node is reached by its public_ip."""
-    if not contacted:
-        return False
-    hosts = {str(r["host"]) for r in rows}
-    public = {str(r.get("public_ip") or "") for r in rows}
-    return contacted in public and contacted not in hosts
-
-
-def _resolve_rows(rows: Sequence[Dict[str, Any]], use_public_ip: bool
-                  ) -> Dict[str, Tuple[Optional[str], str]]:
-    resolved = {}
+def _check_rows(cluster: Cluster, rows: Sequence[Dict[str, Any]]
+                ) -> List[Tuple[Tuple[str, int], Optional[str],
+                                Dict[str, Any]]]:
+    """The usable rows as ((host, port), public_ip, row); the others are
+    skipped with a warning."""
+    good = []
     for row in rows:
-        host = str(row["host"])
-        if use_public_ip and row.get("public_ip"):
-            host = str(row["public_ip"])
+        key, public, problems = _lb_policy.check_row(row)
+        if problems:
+            logger.warning("cluster %s: yb_servers() row %s: %s", cluster.key,
+                           "skipped" if key is None else "used",
+                           "; ".join(problems) + " in " + repr(row))
+        if key is not None:
+            good.append((key, public, row))
+    return good
+
+
+def _uses_public_ip(rows: Sequence[Tuple[Tuple[str, int], Optional[str],
+                                         Dict[str, Any]]],
+                    contacted: Set[str]) -> bool:
+    """True if the client reached the cluster at a node's public_ip rather
+    than at its host, comparing addresses."""
+    if not contacted or not any(public for _, public, _ in rows):
+        return False
+    hosts: Set[str] = set()
+    public: Set[str] = set()
+    for (host, port), public_ip, _ in rows:
+        hosts |= _addresses(host, port)
+        if public_ip:
+            public |= _addresses(public_ip, port)
+    return _lb_policy.uses_public_ip(contacted, hosts, public)
+
+
+def _resolve_rows(rows: Sequence[Tuple[Tuple[str, int], Optional[str],
+                                       Dict[str, Any]]],
+                  use_public_ip: bool
+                  ) -> Dict[str, Tuple[Optional[str], str]]:
+    resolved: Dict[str, Tuple[Optional[str], str]] = {}
+    for (host, port), public, _ in rows:
+        if use_public_ip and public:
+            host = public
         if host not in resolved:
-            resolved[host] = _resolve(host, int(row["port"]))
+            resolved[host] = _resolve(host, port)
             if resolved[host][1]:
                 logger.warning("%s: the node is marked failed",
                                resolved[host][1])
@@ -230,61 +200,100 @@ class _RefreshResult:
 class _Contact:
     """A host through which the node list can be read."""
 
-    __slots__ = ("label", "host", "hostaddr", "port", "dsn")
+    __slots__ = ("label", "host", "hostaddr", "port", "dsn", "addrs",
+                 "node")
 
     def __init__(self, label: str, host: str, hostaddr: Optional[str],
-                 port: str, dsn: str):
+                 port: str, dsn: str, node: Optional[Node] = None):
         self.label = label
         self.host = host
         self.hostaddr = hostaddr
         self.port = port
         self.dsn = dsn
+        self.node = node
+        if hostaddr:
+            self.addrs = _addresses(hostaddr, port)
+        else:
+            self.addrs = _addresses(host, port)
 
-    def is_node(self, node: Node) -> bool:
-        """True if this contact is `node` (as the node list names it)."""
+    def same_name(self, node: Node) -> bool:
+        """True if this contact reaches `node` by the name the node list
+        gives (a connection to it can serve as a connection to the node)."""
+        if self.node is not None:
+            return self.node is node
         if str(node.port) != self.port:
             return False
-        if self.host and self.host == node.connect_host:
+        return bool(self.host) and self.host == node.connect_host and (
+            not self.hostaddr or self.hostaddr == node.addr
+            or self.hostaddr == node.connect_host)
+
+    def is_node(self, node: Node) -> bool:
+        """True if this contact is `node`, comparing addresses."""
+        if self.same_name(node):
             return True
-        return bool(self.hostaddr) and self.hostaddr in (node.connect_host,
-                                                         node.addr)
+        if self.node is not None or str(node.port) != self.port:
+            return False
+        there = [a for a in (node.connect_host, node.addr)
+                 if a and _is_numeric_host(a)]
+        return bool(self.addrs) and bool(self.addrs & {
+            str(ipaddress.ip_address(a)) for a in there})
 
 
-def _contacts(cluster: Cluster, target: _lb_target.Target
-              ) -> List[_Contact]:
-    """Where the node list can be read: the seed hosts, then the known
-    nodes that are not marked failed."""
-    out = [_Contact(s.label, s.host, s.hostaddr, s.port, s.dsn)
-           for s in target.seeds]
-    with cluster.lock:
-        known = [n for n in cluster.nodes or () if n.failed_at is None]
-    for n in known:
-        out.append(_Contact(n.label, n.connect_host, n.addr, str(n.port),
-                            target.node_dsn(n.connect_host, n.port, n.addr)))
-    return out
+def _contacts(cluster: Cluster, target: _lb_target.Target,
+              tls: Hashable) -> Iterator[_Contact]:
+    """Where the node list can be read, each host once: the seeds (those
+    known to be failed last), then the known nodes that are eligible now
+    (computed when reached, so that a seed failing meanwhile is left
+    out)."""
+    seeds = [_Contact(s.label, s.host, s.hostaddr, s.port, s.dsn)
+             for s in target.seeds]
+    eligible = cluster.eligible_nodes(tls)
+    healthy = [c for c in seeds if any(c.is_node(n) for n in eligible)
+               or cluster.find_node(c.is_node) is None]
+    for contact in healthy:
+        yield contact
+    for node in cluster.eligible_nodes(tls):
+        if any(c.is_node(node) for c in seeds):
+            continue
+        yield _Contact(node.label, node.connect_host, node.addr,
+                       str(node.port), target.node_dsn(
+                           node.connect_host, node.port, node.addr), node)
+    for contact in seeds:
+        if contact not in healthy:
+            yield contact
 
 
 def _refresh(cluster: Cluster, target: _lb_target.Target,
              props: LBProperties, factory: Any, cursor_factory: Any,
-             async_: bool) -> _RefreshResult:
+             async_: bool, tls: Hashable) -> _RefreshResult:
     """Read yb_servers() and update the cluster (this thread holds the
     cluster's refresh turn); raise OperationalError if no host answers and
-    there is no node list to fall back on."""
+    there is no node list to fall back on.  A client-side error (bad
+    option, password, database...) is raised as libpq reported it."""
     reusable = not async_ and (factory is None
                                or factory is _psycopg.connection)
     cluster.sweep()
     errors: List[str] = []
+    tls_errors: List[BaseException] = []
+    answered = False
     try:
-        for contact in _contacts(cluster, target):
+        for contact in _contacts(cluster, target, tls):
             try:
                 ctl = _open(contact.dsn, factory if reusable else None, False)
             except OperationalError as e:
-                if not _is_node_failure(e):
+                kind = classify_error(e)
+                if kind == CLIENT_ERROR:
                     raise
+                if kind == TLS_SPECIFIC:
+                    tls_errors.append(e)
                 errors.append("%s: %s" % (contact.label, _first_line(e)))
+                node = cluster.find_node(contact.is_node)
+                if node is not None:
+                    cluster.report_failure(node, _first_line(e), kind, tls)
                 logger.debug("cluster %s: %s unreachable: %s", cluster.key,
                              contact.label, _first_line(e))
                 continue
+            answered = True
             try:
                 rows = _read_yb_servers(ctl)
             except Error as e:
@@ -299,17 +308,22 @@ def _refresh(cluster: Cluster, target: _lb_target.Target,
                 raise
             try:
                 return _apply_refresh(cluster, target, props, rows, contact,
-                                      ctl, reusable, cursor_factory)
+                                      ctl, reusable, cursor_factory, tls)
             except BaseException:
                 ctl.close()
                 raise
     finally:
-        with cluster.lock:
-            if cluster.refreshing == threading.get_ident():
-                cluster.end_refresh(False)
-    with cluster.lock:
-        have_list = cluster.nodes is not None
-    if not have_list:
+        cluster.finish_refresh(False)
+    if not cluster.has_node_list():
+        if tls_errors and len(tls_errors) == len(errors):
+            raise tls_errors[0]
+        if answered:
+            # reachable, but the list can't be read: connect as given
+            logger.warning("cluster %s: could not read the node list (%s): "
+                           "load balancing not applied, connecting normally",
+                           cluster.key, "; ".join(errors))
+            return _RefreshResult(cluster, _plain_connect(
+                target.dsn, factory, cursor_factory, async_))
         raise OperationalError(
             "could not read the node list (yb_servers()) of the cluster "
             "through any of its hosts: %s" % "; ".join(errors))
@@ -323,11 +337,7 @@ def _not_yugabyte(cluster: Cluster, target: _lb_target.Target, ctl: Any,
                   async_: bool) -> _RefreshResult:
     """The server has no yb_servers(): plain connections from now on (until
     the next refresh interval)."""
-    with cluster.lock:
-        first = cluster.is_yb is not False
-        cluster.is_yb = False
-        cluster.end_refresh(True)
-    if first:
+    if cluster.set_not_yugabyte():
         logger.warning("%s is not a YugabyteDB cluster (no yb_servers() "
                        "function): load balancing disabled, connecting "
                        "normally", cluster.key)
@@ -344,34 +354,34 @@ def _not_yugabyte(cluster: Cluster, target: _lb_target.Target, ctl: Any,
 def _apply_refresh(cluster: Cluster, target: _lb_target.Target,
                    props: LBProperties, rows: List[Dict[str, Any]],
                    contact: _Contact, ctl: Any, reusable: bool,
-                   cursor_factory: Any) -> _RefreshResult:
+                   cursor_factory: Any, tls: Hashable) -> _RefreshResult:
     """Store a node list read through `contact`; return the connection
     `ctl` if its node is the one to connect to (a connection saved), else
     close it."""
-    use_public = _uses_public_ip(rows, contact.host or contact.hostaddr or "")
-    resolved = _resolve_rows(rows, use_public)
+    checked = _check_rows(cluster, rows)
+    use_public = _uses_public_ip(checked, contact.addrs)
+    resolved = _resolve_rows(checked, use_public)
     universe = next((str(r["universe_uuid"]) for r in rows
                      if r.get("universe_uuid")), None)
     owner = cluster
     if universe:
         owner = registry.identify(cluster, target.seed_key, universe)
-    with owner.lock:
-        owner.apply_node_list(rows, use_public, resolved)
-        owner.refreshed_at = time.monotonic()
-        owner.refreshed.notify_all()
-    with cluster.lock:
-        cluster.end_refresh(True)
-    logger.debug("cluster %s: %d nodes listed by %s%s", owner.key, len(rows),
-                 contact.label, " (using public IPs)" if use_public else "")
+    for msg in owner.store_node_list(checked, use_public, resolved):
+        logger.debug("%s", msg)
+    cluster.finish_refresh(True)
+    logger.debug("cluster %s: %d nodes listed by %s%s", owner.key,
+                 len(checked), contact.label,
+                 " (using public IPs)" if use_public else "")
     if reusable:
-        with owner.lock:
-            here = next((n for n in owner.nodes or ()
-                         if contact.is_node(n)), None)
-            node = owner.choose(props, (), prefer=here) if here else None
+        here = owner.find_node(contact.same_name)
+        node = None
+        if here is not None:
+            node, _ = owner.reserve(props, (), tls, prefer=here)
             if node is not None and node is not here:
                 owner.unreserve(node)
                 node = None
         if node is not None:
+            owner.report_success(node, tls)
             logger.debug("cluster %s: control connection to %s kept",
                          owner.key, node.label)
             return _RefreshResult(owner, _track(owner, ctl, node,
@@ -383,60 +393,157 @@ def _apply_refresh(cluster: Cluster, target: _lb_target.Target,
 # -- connecting ------------------------------------------------------------
 
 def _no_node_error(cluster: Cluster, props: LBProperties,
-                   errors: List[str]) -> OperationalError:
-    with cluster.lock:
-        reasons = errors + cluster.skipped_reasons(props)
-        listed = len(cluster.nodes or ())
+                   errors: List[str], tls: Hashable) -> OperationalError:
+    tried = {e.split(": ", 1)[0] for e in errors}
+    reasons = errors + [r for r in cluster.failure_reasons(props, tls)
+                        if r.split(": ", 1)[0] not in tried]
     what = "load_balance=%s" % props.load_balance
     if props.topology_keys:
         what += ", topology_keys=%s" % ",".join(map(str, props.topology_keys))
         if props.fallback_only:
             what += ", fallback_to_topology_keys_only=true"
     if not reasons:
-        reasons = ["no node of the %d listed matches" % listed]
+        reasons = ["no node of the %d listed matches"
+                   % cluster.listed_count()]
     return OperationalError(
         "could not connect to any eligible node of cluster %s (%s): %s"
         % (cluster.key, what, "; ".join(reasons)))
 
 
+class _Attempt:
+    """The nodes one connect() tried and why they failed."""
+
+    __slots__ = ("cluster", "target", "props", "tls", "tried", "errors",
+                 "tls_errors", "node_errors")
+
+    def __init__(self, cluster: Cluster, target: _lb_target.Target,
+                 props: LBProperties, tls: Hashable):
+        self.cluster = cluster
+        self.target = target
+        self.props = props
+        self.tls = tls
+        self.tried: List[Node] = []
+        self.errors: List[str] = []
+        self.tls_errors: List[BaseException] = []
+        self.node_errors = 0
+
+    def next_node(self) -> Optional[Node]:
+        """Reserve the next node to try (None: nothing left)."""
+        node, last_resort = self.cluster.reserve(self.props, self.tried,
+                                                 self.tls)
+        if node is not None:
+            self.tried.append(node)
+            if last_resort:
+                logger.info("cluster %s: every eligible node failed less "
+                            "than %ss ago: trying %s anyway",
+                            self.cluster.key, self.props.failed_host_ttl,
+                            node.label)
+        return node
+
+    def failed(self, node: Node, exc: BaseException,
+               release: bool = True) -> bool:
+        """Account for a failed attempt to `node` (its slot is given back
+        if `release`); False if the error is the client's, to raise as
+        is."""
+        if release:
+            self.cluster.unreserve(node)
+        kind = classify_error(exc)
+        if kind == CLIENT_ERROR:
+            return False
+        reason = _first_line(exc)
+        self.cluster.report_failure(node, reason, kind, self.tls)
+        if kind == TLS_SPECIFIC:
+            self.tls_errors.append(exc)
+        else:
+            self.node_errors += 1
+        self.errors.append("%s: %s" % (node.label, reason))
+        logger.debug("cluster %s: node %s failed: %s", self.cluster.key,
+                     node.label, reason)
+        return True
+
+    def error(self) -> BaseException:
+        """The error to raise when no node is left."""
+        if self.tls_errors and not self.node_errors:
+            # every node refused these TLS parameters: libpq's own error
+            return self.tls_errors[0]
+        return _no_node_error(self.cluster, self.props, self.errors,
+                              self.tls)
+
+    def dsn(self, node: Node) -> str:
+        return self.target.node_dsn(node.connect_host, node.port, node.addr)
+
+
+class _Failover:
+    """The `_lb_failover` of an async load-balanced connection: called by
+    poll() when the attempt fails, it marks the node and returns the DSN of
+    the next node to try (or None, or raises when none is left); called
+    with None when the attempt succeeded."""
+
+    __slots__ = ("attempt", "node", "conn", "cursor_factory")
+
+    def __init__(self, attempt: _Attempt, node: Node, conn: Any,
+                 cursor_factory: Any):
+        self.attempt = attempt
+        self.node = node
+        self.conn = weakref.ref(conn)
+        self.cursor_factory = cursor_factory
+
+    def __call__(self, exc: Optional[BaseException]) -> Optional[str]:
+        if exc is None:     # the attempt succeeded
+            self.attempt.cluster.report_success(self.node, self.attempt.tls)
+            return None
+        conn = self.conn()
+        if conn is None:
+            return None
+        hook = conn._lb_hook
+        conn._lb_hook = None
+        if hook is not None:
+            hook()      # gives back the failed node's slot
+        attempt = self.attempt
+        if not attempt.failed(self.node, exc, release=False):
+            return None
+        node = attempt.next_node()
+        if node is None:
+            raise attempt.error()
+        self.node = node
+        _track(attempt.cluster, conn, node, None, True)
+        return attempt.dsn(node)
+
+
 def _connect_to_nodes(cluster: Cluster, target: _lb_target.Target,
                       props: LBProperties, factory: Any,
-                      cursor_factory: Any, async_: bool) -> Any:
+                      cursor_factory: Any, async_: bool,
+                      tls: Hashable) -> Any:
     """Connect to the best eligible node, trying the next ones when a node
     does not accept; raise OperationalError when none does."""
-    tried: List[Node] = []
-    errors: List[str] = []
+    attempt = _Attempt(cluster, target, props, tls)
     while True:
-        with cluster.lock:
-            node = cluster.choose(props, tried)
+        node = attempt.next_node()
         if node is None:
-            raise _no_node_error(cluster, props, errors)
-        tried.append(node)
+            raise attempt.error()
         try:
-            conn = _open(target.node_dsn(node.connect_host, node.port,
-                                         node.addr), factory, async_)
+            conn = _open(attempt.dsn(node), factory, async_)
         except OperationalError as e:
-            with cluster.lock:
-                cluster.unreserve(node)
-                if _is_node_failure(e):
-                    node.mark_failed(_first_line(e))
-            if not _is_node_failure(e):
+            if not attempt.failed(node, e):
                 raise
-            errors.append("%s: %s" % (node.label, _first_line(e)))
-            logger.debug("cluster %s: node %s failed: %s", cluster.key,
-                         node.label, _first_line(e))
             continue
         except BaseException:
-            with cluster.lock:
-                cluster.unreserve(node)
+            cluster.unreserve(node)
             raise
-        if node.failed_at is not None:
-            with cluster.lock:
-                node.mark_ok()
+        if not async_:
+            cluster.report_success(node, tls)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("cluster %s: connected to %s (%d open)",
                          cluster.key, node.label, node.count)
-        return _track(cluster, conn, node, cursor_factory, async_)
+        conn = _track(cluster, conn, node, cursor_factory, async_)
+        if async_:
+            try:
+                conn._lb_failover = _Failover(attempt, node, conn,
+                                              cursor_factory)
+            except Exception as e:
+                logger.debug("cannot set _lb_failover on %r: %s",
+                             type(conn), e)
+        return conn
 
 
 def connect(dsn: Optional[str] = None, props: Optional[LBProperties] = None,
@@ -454,23 +561,21 @@ def connect(dsn: Optional[str] = None, props: Optional[LBProperties] = None,
     if not props:
         return _plain_connect(target.dsn, connection_factory,
                               cursor_factory, async_)
+    tls = _lb_failure.tls_key(target.params)
     cluster = registry.cluster_for(target.seed_key, target.label)
     cluster.sweep(SWEEP_STEP)
-    with cluster.lock:
-        must_refresh = cluster.begin_refresh(props.refresh_interval)
-    if must_refresh:
+    if cluster.begin_refresh(props.refresh_interval, props.failed_host_ttl):
         result = _refresh(cluster, target, props, connection_factory,
-                          cursor_factory, async_)
+                          cursor_factory, async_, tls)
         if result.conn is not None:
             return result.conn
         cluster = result.cluster
-    while cluster.forward is not None:
-        cluster = cluster.forward
+    cluster = cluster.current()
     if cluster.is_yb is False:
         return _plain_connect(target.dsn, connection_factory,
                               cursor_factory, async_)
     return _connect_to_nodes(cluster, target, props, connection_factory,
-                             cursor_factory, async_)
+                             cursor_factory, async_, tls)
 
 
 # -- inspection ----------------------------------------------------------
@@ -481,10 +586,13 @@ def cluster_state() -> Dict[str, Dict[str, Any]]:
     Each value has ``nodes``: one dict per node listed by yb_servers() with
     ``host``, ``port``, ``node_type``, ``cloud``, ``region``, ``zone``,
     ``public_ip``, ``connections`` (connections this process has open to
-    it) and ``failed`` (plus when and why), and the cluster's
-    ``universe_uuid``, ``yugabytedb`` (False if the server has no
-    yb_servers()), ``refreshed_seconds_ago`` and ``refreshes``.
-    Connections found closed meanwhile are accounted for first.
+    it), ``failed`` (True if the node is not eligible now: it failed less
+    than failed_host_ttl_seconds ago, or its name does not resolve), when
+    and why it last failed, and ``tls_failures`` (the TLS parameter sets it
+    failed for); and the cluster's ``universe_uuid``, ``yugabytedb`` (False
+    if the server has no yb_servers()), ``refreshed_seconds_ago`` and
+    ``refreshes``.  Connections found closed meanwhile are accounted for
+    first.
     """
     out = {}
     for cluster in registry.clusters():
@@ -501,5 +609,4 @@ def reset() -> None:
     """
     registry.clear()
     _lb_target.clear_cache()
-    _dsn_cache.clear()
-    _props_cache.clear()
+    _lb_props.clear_cache()

@@ -37,14 +37,26 @@ poll_connecting(connectionObject *self)
     const char *msg;
 
     CONN_LOCK_BEGIN(self);
-    if (self->pgconn) { st = PQconnectPoll(self->pgconn); }
+    if (self->pgconn) {
+        self->lb_status = PQstatus(self->pgconn);
+        st = PQconnectPoll(self->pgconn);
+        if (st == PGRES_POLLING_OK && self->lb_facts) {
+            PQsetErrorVerbosity(self->pgconn, PQERRORS_DEFAULT);
+        }
+    }
     CONN_LOCK_END(self);
 
     switch (st) {
-    case PGRES_POLLING_OK: return PSYCO_POLL_OK;
+    case PGRES_POLLING_OK:
+        conn_attempt_succeeded(self);
+        return PSYCO_POLL_OK;
     case PGRES_POLLING_READING: return PSYCO_POLL_READ;
     case PGRES_POLLING_WRITING: return PSYCO_POLL_WRITE;
     default:
+        if (self->lb_facts) {
+            conn_raise_attempt_error(self->pgconn, self->lb_status, 0);
+            return conn_attempt_failover(self);
+        }
         msg = self->pgconn ? PQerrorMessage(self->pgconn) : NULL;
         psyco_set_error(OperationalError, NULL,
                         msg && *msg ? msg : "connection failed");
@@ -301,12 +313,18 @@ conn_connect_start(connectionObject *self, const char *dsn)
         PyErr_SetString(OperationalError, "PQconnectStart() failed");
         return -1;
     }
+    if (self->lb_facts && PQstatus(pgconn) == CONNECTION_BAD) {
+        conn_raise_attempt_error(pgconn, CONNECTION_NEEDED, 0);
+        PQfinish(pgconn);
+        return -1;
+    }
     if (PQstatus(pgconn) == CONNECTION_BAD
             || PQsetnonblocking(pgconn, 1) != 0) {
         psyco_set_error(OperationalError, NULL, PQerrorMessage(pgconn));
         PQfinish(pgconn);
         return -1;
     }
+    if (self->lb_facts) { PQsetErrorVerbosity(pgconn, PQERRORS_VERBOSE); }
     self->pgconn = pgconn;
     self->closed = CONN_OPEN;
     self->status = CONN_STATUS_SETUP;

@@ -229,6 +229,7 @@ conn_connect_blocking(connectionObject *self, const char *dsn)
 int
 conn_connect(connectionObject *self, const char *dsn, long async_)
 {
+    self->lb_facts = conn_take_lb_attempt();
     if (async_) {
         /* poll() will do the rest */
         self->async_ = 1;
@@ -237,6 +238,9 @@ conn_connect(connectionObject *self, const char *dsn, long async_)
     if (psyco_wait_callback) {
         if (conn_connect_start(self, dsn) < 0) { return -1; }
         if (conn_connect_green(self) < 0) { return -1; }
+    }
+    else if (self->lb_facts) {
+        if (conn_connect_attempt(self, dsn) < 0) { return -1; }
     }
     else {
         if (conn_connect_blocking(self, dsn) < 0) { return -1; }

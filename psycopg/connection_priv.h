@@ -126,6 +126,31 @@ PGresult *conn_exec_green(connectionObject *self, const char *query);
 int conn_is_executing(connectionObject *self);
 
 /* ------------------------------------------------------------------ */
+/* connection_attempt.c                                               */
+
+/* _lb_connect() asks (per thread) that the next conn_connect() records
+ * the facts of a failure; conn_take_lb_attempt() reads and clears it. */
+void conn_request_lb_attempt(int on);
+int conn_take_lb_attempt(void);
+
+/* Blocking attempt recording the facts (GIL released, connect_timeout
+ * as libpq).  0 ok, -1 OperationalError with `_lb_facts`. */
+int conn_connect_attempt(connectionObject *self, const char *dsn);
+
+/* Raise OperationalError with libpq's message about `pgconn` (reported
+ * verbosely, given back in the default form) and `_lb_facts`. */
+void conn_raise_attempt_error(PGconn *pgconn, int status, int timed_out);
+
+/* With the failed attempt's exception set: let the `_lb_failover`
+ * callable pick another node; PSYCO_POLL_WRITE if an attempt is under
+ * way again (exception cleared), else -1. */
+int conn_attempt_failover(connectionObject *self);
+
+/* The attempt succeeded: tell the `_lb_failover` callable (called with
+ * None, its result and errors ignored) and drop it. */
+void conn_attempt_succeeded(connectionObject *self);
+
+/* ------------------------------------------------------------------ */
 /* connection_type.c / connection_methods.c / connection_tpc.c        */
 
 /* The Python methods, implemented in connection_methods.c and

@@ -169,6 +169,24 @@ lb_hook_set(connectionObject *self, PyObject *value, void *closure)
     return 0;
 }
 
+static PyObject *
+lb_failover_get(connectionObject *self, void *closure)
+{
+    PyObject *rv = self->lb_failover ? self->lb_failover : Py_None;
+
+    Py_INCREF(rv);
+    return rv;
+}
+
+static int
+lb_failover_set(connectionObject *self, PyObject *value, void *closure)
+{
+    if (value == Py_None) { value = NULL; }
+    Py_XINCREF(value);
+    Py_XSETREF(self->lb_failover, value);
+    return 0;
+}
+
 /* connection.Error & co: the DB-API exceptions (optional extension). */
 static PyObject *
 exception_get(connectionObject *self, void *closure)
@@ -205,6 +223,9 @@ static PyGetSetDef connection_getsets[] = {
     {"_lb_hook", (getter)lb_hook_get, (setter)lb_hook_set,
      "Private: callable of the load balancer, called once when the "
      "connection ends."},
+    {"_lb_failover", (getter)lb_failover_get, (setter)lb_failover_set,
+     "Private: callable of the load balancer, called with the error when "
+     "an async connection attempt fails; returns the next dsn or None."},
     {"Error", (getter)exception_get, NULL, "Error exception class.",
      &Error},
     {"Warning", (getter)exception_get, NULL, "Warning exception class.",
@@ -429,6 +450,7 @@ connection_traverse(connectionObject *self, visitproc visit, void *arg)
     Py_VISIT(self->binary_types);
     Py_VISIT(self->cursor_factory);
     Py_VISIT(self->lb_hook);
+    Py_VISIT(self->lb_failover);
     Py_VISIT(self->dict);
     Py_VISIT(self->tpc_xid);
     return 0;
@@ -446,6 +468,7 @@ connection_clear(connectionObject *self)
     Py_CLEAR(self->binary_types);
     Py_CLEAR(self->cursor_factory);
     Py_CLEAR(self->lb_hook);
+    Py_CLEAR(self->lb_failover);
     Py_CLEAR(self->dict);
     Py_CLEAR(self->tpc_xid);
     return 0;

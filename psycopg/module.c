@@ -69,6 +69,18 @@ psyco_connect(PyObject *self, PyObject *args, PyObject *kwargs)
     return PyObject_CallFunction(factory, "s", dsn);
 }
 
+/* _connect() recording the facts of a failed attempt (connection_attempt.c) */
+static PyObject *
+psyco_lb_connect(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *rv;
+
+    conn_request_lb_attempt(1);
+    rv = psyco_connect(self, args, kwargs);
+    conn_request_lb_attempt(0);
+    return rv;
+}
+
 static PyObject *
 psyco_parse_dsn(PyObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -260,6 +272,10 @@ static PyMethodDef psyco_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "_connect(dsn, connection_factory=None, async_=False) -- "
      "create a connection (psycopg2.connect() is the public interface)."},
+    {"_lb_connect", (PyCFunction)(void (*)(void))psyco_lb_connect,
+     METH_VARARGS | METH_KEYWORDS,
+     "_lb_connect(dsn, connection_factory=None, async_=False) -- "
+     "private: _connect() for the load balancer (errors carry _lb_facts)."},
     {"parse_dsn", (PyCFunction)(void (*)(void))psyco_parse_dsn,
      METH_VARARGS | METH_KEYWORDS,
      "parse_dsn(dsn) -> dict -- parse a connection string (key=value "

@@ -151,6 +151,12 @@ typedef struct connectionObject {
      * when the connection becomes closed for any reason (close(), broken,
      * deallocation).  NULL when the connection is not load balanced. */
     PyObject *lb_hook;
+    /* Attempts opened by the load balancer (connection_attempt.c): facts
+     * recorded on failure, and for async ones the failover callable
+     * (attribute `_lb_failover`, NULL if none). */
+    int lb_facts;
+    int lb_status;          /* PQstatus before the last PQconnectPoll */
+    PyObject *lb_failover;
 
     PyObject *weakreflist;
     PyObject *dict;         /* instance __dict__ (psycopg2 subclasses and

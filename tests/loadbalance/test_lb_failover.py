@@ -286,3 +286,214 @@ def test_one_universe_through_two_seeds_shares_counts(fresh, conns):
     assert list(state) == ["33333333-cccc"]
     want = expected_counts(c, n1=2, n2=2, n3=2)
     assert c.wait_counts(want) == want
+
+
+# -- what a failed attempt tells the balancer (psycopg/connection_attempt.c) --
+
+class BlackHole:
+    """A loopback listener whose accept queue is full: a TCP connection to
+    it is never established, so a connect waits for connect_timeout."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.fillers = []
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", self.port))
+            except BlockingIOError:
+                pass
+            self.fillers.append(s)
+
+    def close(self):
+        for s in self.fillers + [self.sock]:
+            s.close()
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def attempt_error(dsn, async_=False):
+    """The OperationalError of _lb_connect() and of plain _connect()."""
+    from psycopg2 import _psycopg
+    import psycopg2.extras
+    errors = []
+    for func in (_psycopg._lb_connect, _psycopg._connect):
+        with pytest.raises(psycopg2.OperationalError) as exc:
+            conn = func(dsn, async_=async_)
+            try:
+                psycopg2.extras.wait_select(conn)
+            finally:
+                conn.close()
+        errors.append(exc.value)
+    return errors
+
+
+@pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])
+def test_attempt_facts_and_plain_messages(cluster, async_):
+    from psycopg2 import _lb_failure
+    seed = cluster.node_dsn(1)
+    cases = [
+        ("host=127.0.0.1 port=%d" % closed_port(), _lb_failure.NODE_DOWN),
+        (seed + " dbname=lb_nosuchdb", _lb_failure.CLIENT_ERROR),
+        (seed + " user=lb_nosuchuser", _lb_failure.CLIENT_ERROR),
+        (seed + " options='-c work_mem=bogus'", _lb_failure.CLIENT_ERROR),
+        (seed + " sslmode=bogus", _lb_failure.CLIENT_ERROR),
+        (seed + " target_session_attrs=standby", _lb_failure.CLIENT_ERROR),
+        (seed + " sslmode=require", _lb_failure.TLS_SPECIFIC),
+    ]
+    if not async_:
+        cases.append((seed + " connect_timeout=x", _lb_failure.CLIENT_ERROR))
+        # a name (several addresses) with a timeout: PQconnectdb's attempt
+        named = "host=localhost port=%d user=yugabyte connect_timeout=5" % (
+            cluster.port)
+        cases.append((named + " dbname=lb_nosuchdb", _lb_failure.CLIENT_ERROR))
+        cases.append(("host=localhost port=%d connect_timeout=5"
+                      % closed_port(), _lb_failure.NODE_DOWN))
+    for dsn, kind in cases:
+        lb, plain = attempt_error(dsn, async_)
+        assert str(lb) == str(plain), dsn
+        assert lb.pgcode is None and lb.pgerror == plain.pgerror
+        assert _lb_failure.classify_error(lb) == kind, (dsn, lb._lb_facts)
+    lb, _ = attempt_error(seed + " dbname=lb_nosuchdb", async_)
+    assert lb._lb_facts[3] == "3D000"
+
+
+def test_attempt_timeout_as_libpq(cluster):
+    import time
+    from psycopg2 import _lb_failure
+    hole = BlackHole()
+    try:
+        t0 = time.monotonic()
+        lb, plain = attempt_error("host=127.0.0.1 port=%d connect_timeout=2"
+                                  % hole.port)
+        took = time.monotonic() - t0
+    finally:
+        hole.close()
+    assert str(lb) == str(plain)
+    assert "timeout expired" in str(lb)
+    assert lb._lb_facts[4] is True
+    assert _lb_failure.classify_error(lb) == _lb_failure.NODE_DOWN
+    assert took < 20        # two attempts of 2 s, with a generous margin
+
+
+def test_query_errors_after_an_lb_attempt_are_not_verbose(cluster):
+    from psycopg2 import _psycopg
+    conn = _psycopg._lb_connect(cluster.node_dsn(1))
+    try:
+        cur = conn.cursor()
+        with pytest.raises(psycopg2.DataError) as exc:
+            cur.execute("select 1/0")
+        assert exc.value.pgerror == "ERROR:  division by zero\n"
+    finally:
+        conn.close()
+
+
+def wait_with_select(conn):
+    """A hand-written async wait loop (as event loops do)."""
+    import select
+    import psycopg2.extensions as ext
+    while True:
+        state = conn.poll()
+        if state == ext.POLL_OK:
+            return
+        if state == ext.POLL_READ:
+            select.select([conn.fileno()], [], [], 10)
+        else:
+            select.select([], [conn.fileno()], [], 10)
+
+
+def test_async_failover_inside_poll(cluster, conns):
+    base = lb_dsn(cluster, "load_balance=true failed_host_ttl_seconds=60")
+    open_n(1, base, conns)             # node list cached
+    conns.close_all()
+    cluster.stop_node(2)
+    try:
+        for _ in range(6):
+            conn = psycopg2.connect(base, async_=True)
+            conns.append(conn)
+            wait_with_select(conn)
+            assert cluster.nodes[2].host not in conn.dsn
+            assert conn.info.host != cluster.nodes[2].host
+        host2 = cluster.nodes[2].host
+        assert state_node(host2)["failed"]
+        assert node_counts(only_cluster_state()["nodes"]) == {
+            cluster.nodes[1].host: 3, host2: 0, cluster.nodes[3].host: 3}
+        # node 2 back, the others down: tried as a last resort, and no
+        # longer failed once it accepted
+        conns.close_all()
+        cluster.start_node(2)
+        cluster.stop_node(1)
+        cluster.stop_node(3)
+        conn = psycopg2.connect(base, async_=True)
+        conns.append(conn)
+        wait_with_select(conn)
+        assert conn.info.host == host2
+        assert not state_node(host2)["failed"]
+        assert state_node(cluster.nodes[1].host)["failed"]
+        # every node down: the error names each node, counts back to 0
+        cluster.stop_node(2)
+        conns.close_all()
+        conn = psycopg2.connect(base + " failed_host_ttl_seconds=0",
+                                async_=True)
+        with pytest.raises(psycopg2.OperationalError) as exc:
+            wait_with_select(conn)
+        conn.close()
+        for i in (1, 2, 3):
+            assert cluster.nodes[i].host in str(exc.value)
+        assert set(node_counts(only_cluster_state()["nodes"]).values()) \
+            == {0}
+    finally:
+        for i in (1, 2, 3):
+            cluster.start_node(i)
+
+
+BAD_ROWS_SQL = """
+DROP FUNCTION yb_servers();
+CREATE FUNCTION yb_servers()
+RETURNS TABLE (host text, port text, num_connections int, node_type text,
+               cloud text, region text, zone text, public_ip text, uuid text)
+LANGUAGE sql AS $$
+    SELECT * FROM (VALUES
+        ('%(h1)s', '%(port)s', 0, 'primary', 'c', 'r', 'a', '', 'u1'),
+        ('%(h2)s', '%(port)s', 0, 'primary', 'c', 'r', 'b', '', 'u2'),
+        ('%(h3)s', NULL, 0, 'primary', 'c', 'r', 'c', '', 'u3'),
+        ('%(h3)s', 'abc', 0, 'primary', 'c', 'r', 'c', '', 'u4'),
+        ('', '%(port)s', 0, 'primary', 'c', 'r', 'c', '', 'u5'),
+        ('%(sockdir)s', '%(port)s', 0, 'primary', 'c', 'r', 'c', '', 'u6'),
+        (E'bad\\x01host', '%(port)s', 0, 'primary', 'c', 'r', 'c', '', 'u7')
+    ) AS t
+$$;
+"""
+
+
+def test_bad_yb_servers_rows_are_skipped(fresh, conns, caplog):
+    c = fresh()
+    sql = BAD_ROWS_SQL % {"h1": c.nodes[1].host, "h2": c.nodes[2].host,
+                          "h3": c.nodes[3].host, "port": c.port,
+                          "sockdir": c.nodes[3].datadir}
+    for i in sorted(c.nodes):
+        c.psql(i, sql)
+    with caplog.at_level("WARNING", logger="psycopg2.loadbalance"):
+        open_n(4, lb_dsn(c, "load_balance=true"), conns)
+    want = expected_counts(c, n1=2, n2=2)
+    assert c.wait_counts(want) == want
+    assert all(conn.info.host in (c.nodes[1].host, c.nodes[2].host)
+               for conn in conns)
+    skipped = [r.getMessage() for r in caplog.records
+               if "row skipped" in r.getMessage()]
+    assert len(skipped) == 5, skipped
+    text = "\n".join(skipped)
+    for fragment in ("'u3'", "'u4'", "'u5'", repr(c.nodes[3].datadir),
+                     "'bad\\x01host'"):
+        assert fragment in text
+    assert "\x01" not in text
