@@ -466,14 +466,12 @@ conn_exec_in_transaction(connectionObject *self, const char *query)
     return exec_query(self, query, 1);
 }
 
-int
-conn_exec_command(connectionObject *self, const char *query)
+/* Consume the result of a command: 0 if it succeeded, else raise. */
+static int
+command_result(connectionObject *self, PGresult *res)
 {
-    PGresult *res;
-    ExecStatusType status;
+    ExecStatusType status = PQresultStatus(res);
 
-    if (!(res = conn_exec(self, query))) { return -1; }
-    status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         pq_raise(self, NULL, res);
         PQclear(res);
@@ -481,6 +479,15 @@ conn_exec_command(connectionObject *self, const char *query)
     }
     PQclear(res);
     return 0;
+}
+
+int
+conn_exec_command(connectionObject *self, const char *query)
+{
+    PGresult *res;
+
+    if (!(res = conn_exec(self, query))) { return -1; }
+    return command_result(self, res);
 }
 
 int
@@ -516,7 +523,6 @@ static int
 conn_end_transaction(connectionObject *self, const char *command)
 {
     PGresult *res = NULL;
-    ExecStatusType status;
     int lost = 0, closed = 0, sent = 0, busy = 0;
 
     if (psyco_wait_callback || self->async_) {
@@ -543,14 +549,7 @@ conn_end_transaction(connectionObject *self, const char *command)
     if (busy) { return conn_check_not_in_copy(self); }
     if (!sent && !closed) { return 0; }
     if (!(res = exec_finish(self, res, lost, closed))) { return -1; }
-    status = PQresultStatus(res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        pq_raise(self, NULL, res);
-        PQclear(res);
-        return -1;
-    }
-    PQclear(res);
-    return 0;
+    return command_result(self, res);
 }
 
 int
