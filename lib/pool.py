@@ -449,7 +449,7 @@ class ThreadedConnectionPool(AbstractConnectionPool):
                         raise PoolError("connection pool exhausted")
                     raise PoolError(
                         "connection pool exhausted: no connection given "
-                        "back within %g s" % timeout)
+                        "back within %s s" % (timeout,))
                 self._returned.wait(min(left, 3600.0))
                 self._check_open()
 
