@@ -32,7 +32,7 @@ from psycopg2 import extensions as _ext
 
 __all__ = [
     "PoolError", "AbstractConnectionPool", "SimpleConnectionPool",
-    "ThreadedConnectionPool",
+    "ThreadedConnectionPool", "Rebalancer",
 ]
 
 logger = logging.getLogger("psycopg2.pool")
@@ -132,6 +132,33 @@ def _should_replace(conn: Any,
     return True
 
 
+class Rebalancer:
+    """Decide, connection by connection, which ones to move to another node.
+
+    `should_close()` is true for a connection that
+    `psycopg2.loadbalance.is_misplaced()` reports on the wrong node, at most
+    *rate* times per second on average (after a first *burst*), so that a
+    node going up and down does not make the program reconnect all the
+    time.  The pools use one each with *rebalance*; other pools can use one
+    too (see the SQLAlchemy recipe in the documentation).  Thread-safe.
+    """
+
+    def __init__(self, rate: float = REBALANCE_RATE,
+                 burst: int = REBALANCE_BURST, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._limiter = _RateLimiter(rate, burst, clock)
+        self._lock = threading.Lock()
+
+    def should_close(self, conn: Any) -> bool:
+        """Tell whether *conn*, idle, should be closed and replaced by a new
+        connection (which `!connect()` places on the best node)."""
+        predicate = _misplaced_predicate()
+        if predicate is None:
+            return False
+        with self._lock:
+            return _should_replace(conn, predicate, self._limiter)
+
+
 def _uses_load_balance(args: Any, kwargs: Dict[str, Any]) -> bool:
     """Tell whether `!connect()` with these arguments balances the load."""
     try:
@@ -224,7 +251,7 @@ class AbstractConnectionPool:
         self.check_idle = float(check_idle)
         self.reset = reset
         self.rebalance = rebalance
-        self._limiter = _RateLimiter(REBALANCE_RATE, REBALANCE_BURST)
+        self._rebalancer = Rebalancer()
 
         self._args = args
         self._kwargs = kwargs
@@ -357,8 +384,7 @@ class AbstractConnectionPool:
             conn.close()
             return
 
-        if self.rebalance and _should_replace(
-                conn, _misplaced_predicate(), self._limiter):
+        if self.rebalance and self._rebalancer.should_close(conn):
             logger.debug("rebalance: closing misplaced connection %r", conn)
             conn.close()
             return

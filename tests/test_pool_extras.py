@@ -497,6 +497,21 @@ def test_misplaced_predicate_lookup(monkeypatch):
     assert pool._misplaced_predicate() is None
 
 
+def test_rebalancer(monkeypatch):
+    clock = FakeClock()
+    r = pool.Rebalancer(1.0, 1, clock=clock)
+    conn = object()
+    monkeypatch.delattr(loadbalance, "is_misplaced", raising=False)
+    assert r.should_close(conn) is False
+    monkeypatch.setattr(loadbalance, "is_misplaced", lambda c: c is conn,
+                        raising=False)
+    assert r.should_close(object()) is False
+    assert r.should_close(conn) is True
+    assert r.should_close(conn) is False        # rate limited
+    clock.now += 1
+    assert r.should_close(conn) is True
+
+
 def test_rebalance_default(dsn):
     for cls in (pool.SimpleConnectionPool, pool.ThreadedConnectionPool):
         assert cls(0, 1, dsn).rebalance is False
@@ -532,7 +547,7 @@ def test_rebalance_rate_limited(make_pool, monkeypatch):
     monkeypatch.setattr(loadbalance, "is_misplaced", lambda conn: True,
                         raising=False)
     p = make_pool(4, 4, rebalance=True)
-    p._limiter = pool._RateLimiter(1.0, 2, FakeClock())
+    p._rebalancer = pool.Rebalancer(1.0, 2, clock=FakeClock())
     conns = [p.getconn() for _ in range(4)]
     for c in conns:
         p.putconn(c)
