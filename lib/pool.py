@@ -13,13 +13,16 @@ can wait for a connection to be given back.  Load-balancing options
 connection argument; the pools then also move back connections left on the
 wrong node (see *rebalance*).
 
-Options of the pools, all keyword-only and off by default:
+Options of the pools, keyword-only:
 
-- *check*: verify an idle connection before lending it, and replace it if it
-  is closed or broken;
-- *reset*: reset the session state of a connection given back;
-- *rebalance*: close connections given back that
-  `psycopg2.loadbalance.is_misplaced()` reports on the wrong node.
+- *check* (off by default): verify an idle connection before lending it,
+  and replace it if it is closed or broken;
+- *reset* (off by default): reset the session state of a connection given
+  back;
+- *rebalance* (on by default for load-balanced connections): close the
+  connections given back that `psycopg2.loadbalance.is_misplaced()` reports
+  on the wrong node, so that the next `!getconn()` opens one on a better
+  node.
 """
 
 import logging
@@ -445,11 +448,17 @@ class ThreadedConnectionPool(AbstractConnectionPool):
     """A pool safe to share between threads: every method holds a lock."""
 
     def __init__(self, minconn: int, maxconn: int, *args: Any,
+                 check: bool = False,
+                 check_idle: float = DEFAULT_CHECK_IDLE,
+                 reset: ResetOption = None,
+                 rebalance: Optional[bool] = None,
                  **kwargs: Any) -> None:
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)
         AbstractConnectionPool.__init__(
-            self, minconn, maxconn, *args, **kwargs)
+            self, minconn, maxconn, *args, check=check,
+            check_idle=check_idle, reset=reset, rebalance=rebalance,
+            **kwargs)
 
     def getconn(self, key: Optional[Hashable] = None,
                 timeout: Optional[float] = None) -> _ext.connection:

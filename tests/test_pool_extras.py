@@ -105,7 +105,7 @@ def in_thread(func, *args):
     return t, out
 
 
-# -- getconn(timeout=) ---------------------------------------------------------
+# -- getconn(timeout=) --------------------------------------------------------
 
 def test_waiter_gets_connection_given_back(threaded):
     p = threaded(1, 1)
@@ -211,7 +211,7 @@ def test_many_waiters_all_served(threaded):
     assert sorted(got) == sorted(list(range(6)) * 5)
 
 
-# -- check= --------------------------------------------------------------------
+# -- check= -------------------------------------------------------------------
 
 def test_check_replaces_terminated_connection(make_pool, monitor, appname):
     p = make_pool(1, 1, check=True, check_idle=0)
@@ -305,7 +305,7 @@ def test_check_replacement_connect_error_frees_slot(make_pool, monitor):
     assert not c2.closed
 
 
-# -- putconn: rollback and reset= --------------------------------------------
+# -- putconn: rollback and reset= ---------------------------------------------
 
 def setting(conn, name):
     cur = conn.cursor()
@@ -420,7 +420,7 @@ def test_bad_options(dsn, kwargs, word):
             cls(0, 1, dsn, **kwargs)
 
 
-# -- rebalance: pure parts -----------------------------------------------------
+# -- rebalance: pure parts ----------------------------------------------------
 
 class FakeClock:
     def __init__(self):
@@ -523,7 +523,7 @@ def test_rebalance_default(dsn):
         assert cls(0, 1, dsn, rebalance=True).rebalance is True
 
 
-# -- rebalance against a server, with a fake predicate -------------------------
+# -- rebalance against a server, with a fake predicate ------------------------
 
 def test_rebalance_closes_misplaced_and_refills_lazily(
         make_pool, monitor, appname, monkeypatch):
