@@ -93,3 +93,26 @@ doctest_global_cleanup = """
 conn.close()
 shutil.rmtree(tmpdir, ignore_errors=True)
 """
+
+
+# -- pages whose examples need a multi-node cluster ---------------------------
+
+# The examples of these pages run against a real multi-node cluster, started
+# by the load-balancing test suite (tests/loadbalance/test_lb_faults.py runs
+# doc/loadbalance.rst); the single server of the doctest builder cannot run
+# them, so for that builder they are plain literal blocks.
+CLUSTER_PAGES = frozenset(["loadbalance"])
+
+
+def _cluster_examples_as_literal(app, doctree):
+    from docutils import nodes
+
+    if app.builder.name != "doctest" or app.env.docname not in CLUSTER_PAGES:
+        return
+    for block in list(doctree.findall(nodes.doctest_block)):
+        block.replace_self(
+            nodes.literal_block(block.rawsource, block.rawsource))
+
+
+def setup(app):
+    app.connect("doctree-read", _cluster_examples_as_literal)
