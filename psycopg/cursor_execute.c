@@ -14,6 +14,7 @@ curs_reset_result(cursorObject *self)
         PQclear(self->pgres);
         self->pgres = NULL;
     }
+    curs_drop_cast_cols(self);
     Py_CLEAR(self->casts);
     Py_CLEAR(self->description);
     self->ntuples = 0;

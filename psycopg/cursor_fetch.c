@@ -47,6 +47,49 @@ lookup_casts(cursorObject *self, PGresult *res)
     return rv;
 }
 
+/* How to convert a column's values with `caster`. */
+static void
+colcast_fill(colCast *c, PyObject *caster)
+{
+    c->caster = caster;
+    c->ccast = NULL;
+    c->null_is_none = 0;
+    if (typecast_Check(caster)) {
+        typecastObject *tc = (typecastObject *)caster;
+        c->ccast = tc->ccast;
+        c->null_is_none = tc->ccast != NULL || tc->bcast != NULL;
+    }
+}
+
+/* The colCast of every column of self->casts, worked out once per result
+ * rather than for every fetch call (iteration builds one row per call). */
+static int
+build_cast_cols(cursorObject *self)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(self->casts);
+    colCast *cols;
+
+    curs_drop_cast_cols(self);
+    if (!(cols = PyMem_Malloc((n ? n : 1) * sizeof(colCast)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        colcast_fill(&cols[i], PyTuple_GET_ITEM(self->casts, i));
+    }
+    self->cast_cols = cols;
+    return 0;
+}
+
+void
+curs_drop_cast_cols(cursorObject *self)
+{
+    if (self->cast_cols != NULL) {
+        PyMem_Free(self->cast_cols);
+        self->cast_cols = NULL;
+    }
+}
+
 int
 curs_set_result(cursorObject *self, PGresult *res)
 {
@@ -67,7 +110,8 @@ curs_set_result(cursorObject *self, PGresult *res)
     self->nfields = PQnfields(res);
     self->rowcount = self->ntuples;
     self->rownumber = 0;
-    if (!(self->casts = lookup_casts(self, res))) {
+    if (!(self->casts = lookup_casts(self, res))
+            || build_cast_cols(self) < 0) {
         return -1;
     }
     if (!(self->description = curs_describe(self, res))) {
@@ -112,16 +156,14 @@ rowbuilder_init(rowBuilder *rb, cursorObject *self)
             return -1;
         }
     }
+    /* a copy: cast_cols goes with self->casts, which Python code run
+     * while building may drop */
+    if (self->cast_cols != NULL) {
+        memcpy(rb->cols, self->cast_cols, rb->nfields * sizeof(colCast));
+        return 0;
+    }
     for (i = 0; i < rb->nfields; i++) {
-        colCast *c = &rb->cols[i];
-        c->caster = PyTuple_GET_ITEM(self->casts, i);
-        c->ccast = NULL;
-        c->null_is_none = 0;
-        if (typecast_Check(c->caster)) {
-            typecastObject *tc = (typecastObject *)c->caster;
-            c->ccast = tc->ccast;
-            c->null_is_none = tc->ccast != NULL || tc->bcast != NULL;
-        }
+        colcast_fill(&rb->cols[i], PyTuple_GET_ITEM(self->casts, i));
     }
     return 0;
 }

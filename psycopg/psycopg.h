@@ -332,6 +332,8 @@ typedef struct cursorObject {
     int nfields;
 
     PyObject *casts;            /* tuple of casters, one per column */
+    void *cast_cols;            /* their C cast functions, built with casts
+                                 * (cursor_fetch.c), or NULL */
     PyObject *description;      /* tuple of Column, or None */
     PyObject *query;            /* bytes: last query sent, or None */
     PyObject *pgstatus;         /* str: statusmessage, or None */
