@@ -19,7 +19,10 @@ valgrind's callgrind, counting only the instructions executed inside the
 timed section (a small C helper, built at run time, switches the collection
 on and off around it); the counts do not depend on the machine's load, so
 differences of a few percent are visible.  The sizes are the --quick ones
-unless --full is given.
+unless --full is given.  Caveat: callgrind counts a `rep movsb` (glibc's
+memcpy of large blocks, e.g. libpq copying a 64 KiB COPY block) once per
+byte, while it costs about as much as the vector loop used for smaller
+blocks: for copy_from compare the CPU times too.
 
 A PostgreSQL server is started for the run (and removed afterwards) unless
 --dsn is given.  This is a measurement tool, not a test: nothing here
