@@ -40,10 +40,21 @@ curs_set_status(cursorObject *self, PGresult *res)
     const char *status = res ? PQcmdStatus(res) : "";
     PyObject *s;
 
+    size_t len;
+
     if (status == NULL) {
         status = "";
     }
-    if (!(s = conn_decode(self->conn, status, strlen(status)))) {
+    len = strlen(status);
+    /* the same status as the last statement (a query run in a loop):
+     * keep the str already made */
+    s = self->pgstatus;
+    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT_ASCII(s)
+            && (size_t)PyUnicode_GET_LENGTH(s) == len
+            && memcmp(PyUnicode_DATA(s), status, len) == 0) {
+        return 0;
+    }
+    if (!(s = conn_decode(self->conn, status, len))) {
         return -1;
     }
     Py_XSETREF(self->pgstatus, s);
