@@ -61,24 +61,19 @@ colcast_fill(colCast *c, PyObject *caster)
     }
 }
 
-/* The colCast of every column of self->casts, worked out once per result
- * rather than for every fetch call (iteration builds one row per call). */
-static int
-build_cast_cols(cursorObject *self)
+/* Keep a copy of the colCasts of the current casts, all its columns,
+ * for the next fetch calls on the same result (iteration and fetchone()
+ * build one row per call).  Not done at the first call: a result is
+ * often read in one go.  Out of memory: no copy, no error. */
+static void
+keep_cast_cols(cursorObject *self, const colCast *cols, int n)
 {
-    Py_ssize_t i, n = PyTuple_GET_SIZE(self->casts);
-    colCast *cols;
-
-    curs_drop_cast_cols(self);
-    if (!(cols = PyMem_Malloc((n ? n : 1) * sizeof(colCast)))) {
-        PyErr_NoMemory();
-        return -1;
+    if (self->cast_cols_uses++ == 0
+            || n != PyTuple_GET_SIZE(self->casts)
+            || !(self->cast_cols = PyMem_Malloc(n * sizeof(colCast)))) {
+        return;
     }
-    for (i = 0; i < n; i++) {
-        colcast_fill(&cols[i], PyTuple_GET_ITEM(self->casts, i));
-    }
-    self->cast_cols = cols;
-    return 0;
+    memcpy(self->cast_cols, cols, n * sizeof(colCast));
 }
 
 void
@@ -88,6 +83,7 @@ curs_drop_cast_cols(cursorObject *self)
         PyMem_Free(self->cast_cols);
         self->cast_cols = NULL;
     }
+    self->cast_cols_uses = 0;
 }
 
 int
@@ -110,8 +106,7 @@ curs_set_result(cursorObject *self, PGresult *res)
     self->nfields = PQnfields(res);
     self->rowcount = self->ntuples;
     self->rownumber = 0;
-    if (!(self->casts = lookup_casts(self, res))
-            || build_cast_cols(self) < 0) {
+    if (!(self->casts = lookup_casts(self, res))) {
         return -1;
     }
     if (!(self->description = curs_describe(self, res))) {
@@ -164,6 +159,9 @@ rowbuilder_init(rowBuilder *rb, cursorObject *self)
     }
     for (i = 0; i < rb->nfields; i++) {
         colcast_fill(&rb->cols[i], PyTuple_GET_ITEM(self->casts, i));
+    }
+    if (rb->nfields > 0) {
+        keep_cast_cols(self, rb->cols, rb->nfields);
     }
     return 0;
 }
