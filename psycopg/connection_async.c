@@ -171,7 +171,7 @@ poll_setup_async(connectionObject *self)
         self->isolevel = ISOLATION_LEVEL_DEFAULT;
         self->readonly = STATE_DEFAULT;
         self->deferrable = STATE_DEFAULT;
-        if (conn_is_replication(self) || conn_datestyle_is_iso(self)) {
+        if (conn_datestyle_is_iso(self) || conn_is_replication(self)) {
             self->status = CONN_STATUS_READY;
             return PSYCO_POLL_OK;
         }

@@ -289,8 +289,8 @@ conn_setup(connectionObject *self)
     self->status = CONN_STATUS_READY;
 
     /* The typecasters parse ISO dates; a replication connection can't
-     * run SET. */
-    if (!conn_is_replication(self) && !conn_datestyle_is_iso(self)) {
+     * run SET.  (DateStyle first: PQconninfo() is the costlier check.) */
+    if (!conn_datestyle_is_iso(self) && !conn_is_replication(self)) {
         if (conn_exec_command(self, "SET DATESTYLE TO 'ISO'") < 0) {
             return -1;
         }

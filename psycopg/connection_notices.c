@@ -144,16 +144,13 @@ conn_process_notices(connectionObject *self)
 /* ------------------------------------------------------------------ */
 /* Notifications                                                      */
 
-/* Take the pending notifications out of libpq: a NULL-terminated array
- * of PGnotify to PQfreemem, or NULL when there are none. */
+/* The loop of detach_notifies(), connection lock held. */
 static PGnotify **
-detach_notifies(connectionObject *self, int *count)
+detach_notifies_locked(connectionObject *self, int *count)
 {
     PGnotify **list = NULL, **tmp, *n;
     int size = 0;
 
-    *count = 0;
-    CONN_LOCK_BEGIN(self);
     while (self->pgconn && (n = PQnotifies(self->pgconn))) {
         if (*count + 1 >= size) {
             size = size ? size * 2 : 8;
@@ -166,6 +163,27 @@ detach_notifies(connectionObject *self, int *count)
         list[(*count)++] = n;
     }
     if (list) { list[*count] = NULL; }
+    return list;
+}
+
+/* Take the pending notifications out of libpq: a NULL-terminated array
+ * of PGnotify to PQfreemem, or NULL when there are none. */
+static PGnotify **
+detach_notifies(connectionObject *self, int *count)
+{
+    PGnotify **list;
+
+    *count = 0;
+    /* called after every query, mostly with nothing to read: when the
+     * lock is free take it keeping the GIL (the loop calls no Python),
+     * sparing a release and a reacquisition of the GIL */
+    if (pthread_mutex_trylock(&self->lock) == 0) {
+        list = detach_notifies_locked(self, count);
+        pthread_mutex_unlock(&self->lock);
+        return list;
+    }
+    CONN_LOCK_BEGIN(self);
+    list = detach_notifies_locked(self, count);
     CONN_LOCK_END(self);
     return list;
 }

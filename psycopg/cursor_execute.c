@@ -14,6 +14,7 @@ curs_reset_result(cursorObject *self)
         PQclear(self->pgres);
         self->pgres = NULL;
     }
+    curs_drop_cast_cols(self);
     Py_CLEAR(self->casts);
     Py_CLEAR(self->description);
     self->ntuples = 0;
@@ -39,10 +40,21 @@ curs_set_status(cursorObject *self, PGresult *res)
     const char *status = res ? PQcmdStatus(res) : "";
     PyObject *s;
 
+    size_t len;
+
     if (status == NULL) {
         status = "";
     }
-    if (!(s = conn_decode(self->conn, status, strlen(status)))) {
+    len = strlen(status);
+    /* the same status as the last statement (a query run in a loop):
+     * keep the str already made */
+    s = self->pgstatus;
+    if (s != NULL && PyUnicode_Check(s) && PyUnicode_IS_COMPACT_ASCII(s)
+            && (size_t)PyUnicode_GET_LENGTH(s) == len
+            && memcmp(PyUnicode_DATA(s), status, len) == 0) {
+        return 0;
+    }
+    if (!(s = conn_decode(self->conn, status, len))) {
         return -1;
     }
     Py_XSETREF(self->pgstatus, s);

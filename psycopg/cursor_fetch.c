@@ -47,6 +47,45 @@ lookup_casts(cursorObject *self, PGresult *res)
     return rv;
 }
 
+/* How to convert a column's values with `caster`. */
+static void
+colcast_fill(colCast *c, PyObject *caster)
+{
+    c->caster = caster;
+    c->ccast = NULL;
+    c->null_is_none = 0;
+    if (typecast_Check(caster)) {
+        typecastObject *tc = (typecastObject *)caster;
+        c->ccast = tc->ccast;
+        c->null_is_none = tc->ccast != NULL || tc->bcast != NULL;
+    }
+}
+
+/* Keep a copy of the colCasts of the current casts, all its columns,
+ * for the next fetch calls on the same result (iteration and fetchone()
+ * build one row per call).  Not done at the first call: a result is
+ * often read in one go.  Out of memory: no copy, no error. */
+static void
+keep_cast_cols(cursorObject *self, const colCast *cols, int n)
+{
+    if (self->cast_cols_uses++ == 0
+            || n != PyTuple_GET_SIZE(self->casts)
+            || !(self->cast_cols = PyMem_Malloc(n * sizeof(colCast)))) {
+        return;
+    }
+    memcpy(self->cast_cols, cols, n * sizeof(colCast));
+}
+
+void
+curs_drop_cast_cols(cursorObject *self)
+{
+    if (self->cast_cols != NULL) {
+        PyMem_Free(self->cast_cols);
+        self->cast_cols = NULL;
+    }
+    self->cast_cols_uses = 0;
+}
+
 int
 curs_set_result(cursorObject *self, PGresult *res)
 {
@@ -112,16 +151,17 @@ rowbuilder_init(rowBuilder *rb, cursorObject *self)
             return -1;
         }
     }
+    /* a copy: cast_cols goes with self->casts, which Python code run
+     * while building may drop */
+    if (self->cast_cols != NULL) {
+        memcpy(rb->cols, self->cast_cols, rb->nfields * sizeof(colCast));
+        return 0;
+    }
     for (i = 0; i < rb->nfields; i++) {
-        colCast *c = &rb->cols[i];
-        c->caster = PyTuple_GET_ITEM(self->casts, i);
-        c->ccast = NULL;
-        c->null_is_none = 0;
-        if (typecast_Check(c->caster)) {
-            typecastObject *tc = (typecastObject *)c->caster;
-            c->ccast = tc->ccast;
-            c->null_is_none = tc->ccast != NULL || tc->bcast != NULL;
-        }
+        colcast_fill(&rb->cols[i], PyTuple_GET_ITEM(self->casts, i));
+    }
+    if (rb->nfields > 0) {
+        keep_cast_cols(self, rb->cols, rb->nfields);
     }
     return 0;
 }

@@ -102,6 +102,9 @@ int curs_run_query(cursorObject *self, PyObject *query, int flags);
 /* Forget the current result: pgres, casts, description, counters. */
 void curs_reset_result(cursorObject *self);
 
+/* Free cast_cols; done wherever casts is dropped. */
+void curs_drop_cast_cols(cursorObject *self);
+
 /* curs_reset_result keeping rowcount: a failed merge in executemany(). */
 void curs_forget_result(cursorObject *self);
 

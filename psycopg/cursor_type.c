@@ -201,6 +201,7 @@ static int
 cursor_clear(cursorObject *self)
 {
     Py_CLEAR(self->conn);
+    curs_drop_cast_cols(self);
     Py_CLEAR(self->casts);
     Py_CLEAR(self->description);
     Py_CLEAR(self->tuple_factory);

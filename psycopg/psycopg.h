@@ -340,6 +340,10 @@ typedef struct cursorObject {
     int nfields;
 
     PyObject *casts;            /* tuple of casters, one per column */
+    void *cast_cols;            /* their C cast functions, made from casts
+                                 * at the second fetch call (cursor_fetch.c),
+                                 * or NULL */
+    int cast_cols_uses;         /* fetch calls on the current casts */
     PyObject *description;      /* tuple of Column, or None */
     PyObject *query;            /* bytes: last query sent, or None */
     PyObject *pgstatus;         /* str: statusmessage, or None */

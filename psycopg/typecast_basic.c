@@ -102,6 +102,73 @@ get_decimal_type(void)
     return decimal_type;
 }
 
+/* str of a text expected to be ASCII: a plain copy when it is, else
+ * decoded as UTF-8 with replacement characters. */
+static PyObject *
+ascii_str(const char *s, Py_ssize_t len)
+{
+    PyObject *u;
+    Py_ssize_t i;
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80) {
+            return PyUnicode_DecodeUTF8(s, len, "replace");
+        }
+    }
+    if (len == 0) {
+        return PyUnicode_FromStringAndSize(s, 0);
+    }
+    if (!(u = PyUnicode_New(len, 0x7f))) {
+        return NULL;
+    }
+    memcpy(PyUnicode_1BYTE_DATA(u), s, len);
+    return u;
+}
+
+#ifndef Py_GIL_DISABLED
+/* The (str,) tuple of the last Decimal call, kept for the next one when
+ * nobody else holds it (its item is cleared in between). */
+static PyObject *decimal_args = NULL;
+
+/* type(str) for a plain class whose instances have no __init__ of their
+ * own (decimal.Decimal): what type.__call__ would do, minus building and
+ * freeing an argument tuple per call.  NULL with *done = 0 if `type` is
+ * not such a class. */
+static PyObject *
+call_plain_type(PyObject *type, PyObject *str, int *done)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+    PyObject *args, *rv;
+
+    *done = 0;
+    if (!PyType_CheckExact(type) || tp->tp_new == NULL
+            || tp->tp_init != PyBaseObject_Type.tp_init) {
+        return NULL;
+    }
+    *done = 1;
+    args = decimal_args;
+    decimal_args = NULL;
+    if (args == NULL) {
+        if (!(args = PyTuple_New(1))) {
+            return NULL;
+        }
+        PyObject_GC_UnTrack(args);
+    }
+    Py_INCREF(str);
+    PyTuple_SET_ITEM(args, 0, str);
+    rv = tp->tp_new(tp, args, NULL);
+    if (Py_REFCNT(args) == 1 && decimal_args == NULL) {
+        PyTuple_SET_ITEM(args, 0, NULL);
+        Py_DECREF(str);
+        decimal_args = args;
+    }
+    else {
+        Py_DECREF(args);
+    }
+    return rv;
+}
+#endif
+
 /* numeric -> decimal.Decimal (also 'NaN' and the infinities) */
 PyObject *
 typecast_DECIMAL_cast(const char *s, Py_ssize_t len, PyObject *curs)
@@ -115,9 +182,18 @@ typecast_DECIMAL_cast(const char *s, Py_ssize_t len, PyObject *curs)
         goto exit;
     }
     /* numbers are ASCII in every server encoding */
-    if (!(str = PyUnicode_DecodeUTF8(s, len, "replace"))) {
+    if (!(str = ascii_str(s, len))) {
         goto exit;
     }
+#ifndef Py_GIL_DISABLED
+    {
+        int done;
+        rv = call_plain_type(type, str, &done);
+        if (done) {
+            goto exit;
+        }
+    }
+#endif
     rv = PyObject_Vectorcall(type, &str, 1, NULL);
 
 exit:

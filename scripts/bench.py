@@ -2,7 +2,8 @@
 """Compare the speed of psycopg2-yugabytedb with psycopg2-binary 2.9.10.
 
     python scripts/bench.py [--quick] [--repeats N] [--dsn DSN]
-                            [--only NAME[,NAME...]]
+                            [--only NAME[,NAME...]] [--instructions]
+                            [--reference-python PYTHON]
 
 Run it with the interpreter where psycopg2-yugabytedb is installed (for
 example .venv/bin/python after scripts/test.sh).  psycopg2-binary 2.9.10 is
@@ -12,6 +13,16 @@ alternating between the two drivers, `--repeats` times; the table shows the
 medians of the wall time and of the CPU time of the client process (user +
 system, measured around the workload only) and the ratios ours/theirs
 (below 1: ours is faster).
+
+With --instructions, each workload instead runs once per driver under
+valgrind's callgrind, counting only the instructions executed inside the
+timed section (a small C helper, built at run time, switches the collection
+on and off around it); the counts do not depend on the machine's load, so
+differences of a few percent are visible.  The sizes are the --quick ones
+unless --full is given.  Caveat: callgrind counts a `rep movsb` (glibc's
+memcpy of large blocks, e.g. libpq copying a 64 KiB COPY block) once per
+byte, while it costs about as much as the vector loop used for smaller
+blocks: for copy_from compare the CPU times too.
 
 A PostgreSQL server is started for the run (and removed afterwards) unless
 --dsn is given.  This is a measurement tool, not a test: nothing here
@@ -48,7 +59,24 @@ WORKLOADS: Dict[str, Tuple[int, int, str]] = {
     "select_1": (20_000, 2_000, "SELECT 1 round trips"),
     "execute_values": (100_000, 10_000, "extras.execute_values INSERT"),
     "execute_batch": (20_000, 2_000, "extras.execute_batch INSERT"),
+    "connect": (500, 100, "connect and close"),
 }
+
+# the workloads measured by --instructions unless --only says otherwise
+INSTRUCTION_WORKLOADS = ("fetchall_int8", "fetchall_mixed", "named_cursor",
+                         "copy_from", "connect")
+
+CALLGRIND_HELPER_C = r"""
+#include <valgrind/callgrind.h>
+void bench_collect_on(void) {
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_TOGGLE_COLLECT;
+}
+void bench_collect_off(void) {
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_STOP_INSTRUMENTATION;
+}
+"""
 
 
 # --- child side: runs inside the interpreter of the driver under test ------
@@ -143,6 +171,14 @@ def prepare_workload(name: str, n: int, conn: Any
             out = io.StringIO()
             cur.copy_to(out, ints_table(n))
             return out.getvalue().count("\n")
+    elif name == "connect":
+        dsn = conn.dsn
+        connect = psycopg2.connect
+
+        def run() -> Any:
+            for _ in range(n):
+                connect(dsn).close()
+            return n
     elif name == "select_1":
         def run() -> Any:
             for _ in range(n):
@@ -199,9 +235,16 @@ def child_main(args: argparse.Namespace) -> int:
         else:
             conn = psycopg2.connect(args.dsn)
             run = prepare_workload(args.child, args.size, conn)
+            helper = os.environ.get("BENCH_CALLGRIND_HELPER")
+            if helper:
+                import ctypes
+                marks = ctypes.CDLL(helper)
+                marks.bench_collect_on()
             t0, c0 = time.perf_counter(), cpu_seconds()
             count = run()
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+            if helper:
+                marks.bench_collect_off()
             check_result(args.child, args.size, conn, count)
             conn.close()
             result = {"wall": wall, "cpu": cpu, "count": count}
@@ -230,10 +273,14 @@ def reference_env() -> Dict[str, str]:
 
 
 def run_child(python: str, mode: str, dsn: str, size: int = 0,
-              sizes: str = "{}", reference: bool = False) -> Dict[str, Any]:
+              sizes: str = "{}", reference: bool = False,
+              prefix: Optional[List[str]] = None,
+              extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     cmd = [python, os.path.abspath(__file__), "--child", mode, "--dsn", dsn,
            "--size", str(size), "--sizes", sizes]
-    env = reference_env() if reference else None
+    cmd = (prefix or []) + cmd
+    env = reference_env() if reference else dict(os.environ)
+    env.update(extra_env or {})
     try:
         res = subprocess.run(cmd, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, timeout=CHILD_TIMEOUT,
@@ -312,6 +359,91 @@ def print_table(rows: List[Tuple[str, int, Dict[str, List[Dict[str, Any]]]]]
             print("  " + e)
 
 
+def build_callgrind_helper(workdir: str) -> str:
+    """Compile the collection switch used by --instructions; its path."""
+    src = os.path.join(workdir, "cgmarks.c")
+    lib = os.path.join(workdir, "cgmarks.so")
+    with open(src, "w") as f:
+        f.write(CALLGRIND_HELPER_C)
+    cc = os.environ.get("CC", "cc")
+    res = subprocess.run([cc, "-O1", "-shared", "-fPIC", "-o", lib, src],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if res.returncode != 0:
+        sys.exit("cannot build the callgrind helper (is valgrind's "
+                 "valgrind/callgrind.h installed?):\n%s"
+                 % res.stdout.decode(errors="replace"))
+    return lib
+
+
+def callgrind_total(path: str) -> Optional[int]:
+    """The instruction total recorded in a callgrind output file."""
+    found = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("totals:", "summary:")):
+                key, value = line.split()[:2]
+                found[key] = int(value)
+    # "summary:" is the count at the last zeroing, "totals:" the sum
+    return found.get("totals:", found.get("summary:"))
+
+
+def run_instructions(python: str, name: str, dsn: str, size: int,
+                     reference: bool, helper: str, workdir: str
+                     ) -> Dict[str, Any]:
+    """Run one workload under callgrind; add its instruction count."""
+    out = os.path.join(workdir, "callgrind.%s.%s" % (
+        name, "theirs" if reference else "ours"))
+    prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+              "--collect-atstart=no", "--callgrind-out-file=" + out]
+    res = run_child(python, name, dsn, size, reference=reference,
+                    prefix=prefix,
+                    extra_env={"BENCH_CALLGRIND_HELPER": helper,
+                               "PYTHONHASHSEED": "0"})
+    if "error" not in res:
+        try:
+            res["instructions"] = callgrind_total(out)
+        except OSError as e:
+            res["error"] = "no callgrind output: %s" % e
+    return res
+
+
+def instructions_main(names: List[str], sizes: Dict[str, int], dsn: str,
+                      ours: str, theirs: str) -> int:
+    """The --instructions mode: one callgrind run per workload and driver."""
+    import tempfile
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bench-cg-") as workdir:
+        helper = build_callgrind_helper(workdir)
+        rows = []
+        for name in names:
+            per = {}
+            for label, python in (("ours", ours), ("theirs", theirs)):
+                r = run_instructions(python, name, dsn, sizes[name],
+                                     label == "theirs", helper, workdir)
+                per[label] = r
+                print("  %-15s %-6s %s" % (
+                    name, label, r["error"] if "error" in r else
+                    "%d instructions" % r["instructions"]), flush=True)
+                failed = failed or "error" in r
+            rows.append((name, sizes[name], per))
+    head = "%-15s %9s | %15s %15s %6s | %12s" % (
+        "workload", "size", "ours instr", "theirs instr", "ratio",
+        "ours/unit")
+    print()
+    print("instructions executed in the timed section (callgrind); "
+          "ratio = ours / theirs")
+    print(head)
+    print("-" * len(head))
+    for name, size, per in rows:
+        oi = per["ours"].get("instructions")
+        ti = per["theirs"].get("instructions")
+        print("%-15s %9d | %15s %15s %s | %12s" % (
+            name, size, oi if oi is not None else "-",
+            ti if ti is not None else "-", fmt_ratio(oi, ti),
+            "%.0f" % (oi / size) if oi else "-"))
+    return 1 if failed else 0
+
+
 def start_server() -> Any:
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     from pgserver import PgServer
@@ -331,8 +463,11 @@ def parent_main(args: argparse.Namespace) -> int:
         if unknown:
             sys.exit("unknown workload(s): %s; known: %s"
                      % (", ".join(unknown), ", ".join(WORKLOADS)))
+    elif args.instructions:
+        names = list(INSTRUCTION_WORKLOADS)
     repeats = args.repeats or (3 if args.quick else 5)
-    sizes = {n: WORKLOADS[n][1 if args.quick else 0] for n in WORKLOADS}
+    quick = args.quick or (args.instructions and not args.full)
+    sizes = {n: WORKLOADS[n][1 if quick else 0] for n in WORKLOADS}
 
     ours = args.python
     info = run_child(ours, "info", "")
@@ -342,7 +477,7 @@ def parent_main(args: argparse.Namespace) -> int:
         logger.warning("%s does not have psycopg2-yugabytedb installed "
                        "(found %s)", ours, ", ".join(info["dists"]) or
                        info["file"])
-    theirs = ensure_reference_venv(sys.executable)
+    theirs = args.reference_python or ensure_reference_venv(sys.executable)
     tinfo = run_child(theirs, "info", "", reference=True)
     if tinfo.get("file") == info["file"]:
         sys.exit("the reference interpreter imports our psycopg2 (%s)"
@@ -367,6 +502,8 @@ def parent_main(args: argparse.Namespace) -> int:
         if "error" in res:
             sys.exit("setting up the tables failed: %s" % res["error"])
 
+        if args.instructions:
+            return instructions_main(names, sizes, dsn, ours, theirs)
         rows = []
         for name in names:
             size = sizes[name]
@@ -403,6 +540,14 @@ def main() -> int:
                    help="comma-separated workloads: " + ", ".join(WORKLOADS))
     p.add_argument("--python", default=sys.executable,
                    help="interpreter with our driver (default: this one)")
+    p.add_argument("--instructions", action="store_true",
+                   help="count instructions under callgrind instead of "
+                   "timing (quick sizes unless --full)")
+    p.add_argument("--full", action="store_true",
+                   help="with --instructions: the full sizes")
+    p.add_argument("--reference-python", default="",
+                   help="interpreter with psycopg2-binary (default: "
+                   "build/bench-venv, created if needed)")
     # internal: run one workload in a child process
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)

@@ -721,3 +721,34 @@ def test_threads_shared_connection(conn):
     for t in threads:
         t.join()
     assert errors == []
+
+
+# ---------------------------------------------------------------------------
+# Python casters replacing the result being fetched
+
+
+@pytest.mark.parametrize("fetch", ["fetchall", "fetchone", "iter"])
+def test_caster_executing_during_fetch(cur, fetch):
+    # the caster runs a new query on the cursor being read: the rows of
+    # the old result can't be built any more
+    calls = []
+
+    def cast(s, c):
+        calls.append(s)
+        if len(calls) == 2:
+            c.execute("SELECT 'x'::text, 1.5::numeric")
+        return s
+
+    ext.register_type(ext.new_type((25,), "REEXEC", cast), cur)
+    cur.execute("SELECT 'a'::text, 2.5::numeric"
+                " FROM generate_series(1, 3)")
+    with pytest.raises(psycopg2.ProgrammingError, match="result changed"):
+        if fetch == "fetchall":
+            cur.fetchall()
+        elif fetch == "fetchone":
+            for _ in range(3):
+                cur.fetchone()
+        else:
+            list(cur)
+    # the new result is there and reads normally
+    assert cur.fetchall() == [("x", decimal.Decimal("1.5"))]
