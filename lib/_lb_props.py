@@ -308,8 +308,8 @@ class LBProperties:
     the short aliases ``fallback_only``, ``failed_host_ttl``,
     ``refresh_interval``, ``max_per_node``); `given` names the properties
     set by the DSN, the keyword arguments or the service, `origins` tells
-    where each set property came from.  True in a boolean context only when load
-    balancing is requested.
+    where each set property came from.  True in a boolean context only when
+    load balancing is requested.
     """
 
     __slots__ = tuple(p.name for p in PROPERTIES) + (

@@ -335,9 +335,8 @@ def test_unlisted_node_is_misplaced():
     nodes = four_nodes([1, 1, 1, 1])
     gone = nodes.pop(2)
     gone.listed = False
-    why = _lb_policy.misplacement(gone, nodes, props("true", None,
-                                                    False).tiers(),
-                                  NOW, TTL)
+    tiers = props("true", None, False).tiers()
+    why = _lb_policy.misplacement(gone, nodes, tiers, NOW, TTL)
     assert why and "no longer listed" in why
 
 
