@@ -433,7 +433,8 @@ class Cluster:
                 return None
             return _lb_policy.misplacement(
                 hook.node, self.nodes or (), props.tiers(), now,
-                props.failed_host_ttl, hook.tls, margin)
+                props.failed_host_ttl, hook.tls, margin,
+                props.max_connections_per_node)
 
     def listed_count(self) -> int:
         with self.lock:

@@ -158,7 +158,8 @@ def is_eligible(node: Any, now: float, ttl: float, tls: Hashable = ()
 
 def misplacement(node: Any, nodes: Sequence[Any],
                  tiers: Sequence[Tuple[Any, Any]], now: float, ttl: float,
-                 tls: Hashable = (), margin: int = 2) -> Optional[str]:
+                 tls: Hashable = (), margin: int = 2, cap: int = 0
+                 ) -> Optional[str]:
     """Why a connection to `node` should move to another node, or None.
 
     `nodes` is the node list, `tiers` as `LBProperties.tiers()` of the
@@ -166,14 +167,16 @@ def misplacement(node: Any, nodes: Sequence[Any],
     listed, belongs to no tier (e.g. a read replica with only-primary), is
     in a worse tier than an eligible node, or has at least `margin` more
     connections (this one included) than the least-loaded eligible node of
-    its tier.  A connection is never misplaced for lack of a better node.
+    its tier.  A connection is never misplaced for lack of a better node
+    (nodes at the per-node `cap` are not better).
     """
     if not node.listed or not any(n is node for n in nodes):
         return "node %s is no longer listed by yb_servers()" % node.label
     own = tier_index(node, tiers)
     best = None     # (tier, lowest count, node) of the eligible nodes
     for other in nodes:
-        if other is node or not is_eligible(other, now, ttl, tls):
+        if other is node or not is_eligible(other, now, ttl, tls) \
+                or at_cap(other, cap):
             continue
         tier = tier_index(other, tiers)
         if tier is None:

@@ -331,6 +331,16 @@ def test_convergence_by_moving_misplaced_connections():
     assert 3 <= moves <= 6     # 3 at best; a few more in this order
 
 
+def test_nodes_at_the_cap_are_not_better():
+    nodes = four_nodes([4, 2, 4, 4])
+    tiers = props("true", None, False).tiers()
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL)
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL,
+                                   cap=2) is None
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL,
+                                   cap=3)
+
+
 def test_unlisted_node_is_misplaced():
     nodes = four_nodes([1, 1, 1, 1])
     gone = nodes.pop(2)
