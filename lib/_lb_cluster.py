@@ -48,7 +48,8 @@ class Node:
     __slots__ = ("host", "port", "node_type", "cloud", "region", "zone",
                  "public_ip", "uuid", "is_rr", "placement", "connect_host",
                  "addr", "resolved", "count", "failed_at", "fail_reason",
-                 "tls_failed_at", "tls_fail_reason", "listed")
+                 "tls_failed_at", "tls_fail_reason", "listed", "opened",
+                 "failures", "last_failure", "last_failed_wall")
 
     def __init__(self, host: str, port: int):
         self.host = host
@@ -71,6 +72,11 @@ class Node:
         self.tls_failed_at: Dict[Hashable, float] = {}
         self.tls_fail_reason: Dict[Hashable, str] = {}
         self.listed = True
+        # counters for cluster_state()
+        self.opened = 0             # connections opened to it
+        self.failures = 0           # failed connection attempts
+        self.last_failure = ""      # reason of the last one (kept)
+        self.last_failed_wall: Optional[float] = None   # time.time()
 
     def update(self, row: Dict[str, Any], public_ip: Optional[str]) -> None:
         """Take the placement and type from a yb_servers() row."""
@@ -125,6 +131,10 @@ class Node:
                                    else round(now - self.failed_at, 3)),
             "fail_reason": self.fail_reason or None,
             "tls_failures": len(self.tls_failed_at),
+            "connections_opened": self.opened,
+            "failures": self.failures,
+            "last_failure_reason": self.last_failure or None,
+            "last_failed_at": self.last_failed_wall,
         }
 
 
@@ -133,11 +143,15 @@ class ConnectionRelease:
     connection when it ends (close(), broken, garbage collected), it gives
     back the connection's slot on its node exactly once."""
 
-    __slots__ = ("cluster", "node", "__weakref__")
+    __slots__ = ("cluster", "node", "props", "tls", "__weakref__")
 
-    def __init__(self, cluster: "Cluster", node: Node):
+    def __init__(self, cluster: "Cluster", node: Node,
+                 props: Optional["LBProperties"] = None,
+                 tls: Hashable = ()):
         self.cluster: Optional[Cluster] = cluster
         self.node = node
+        self.props = props      # of the connect() that opened it
+        self.tls = tls
 
     def __call__(self, *args: Any) -> None:
         # *args: also used as a weakref callback (gets the dead reference)
@@ -168,6 +182,13 @@ class Cluster:
         self.rotation: collections.deque = collections.deque()
         self.warned_keys: set = set()
         self.refresh_count = 0
+        self.refresh_attempts = 0
+        self.refresh_errors = 0
+        self.last_refresh_error: Optional[str] = None
+        self.forced = False     # refresh() asked for a refresh
+        # how to reach the cluster again: (target, props, tls) of the last
+        # connect, for refresh()
+        self.last_target: Optional[Tuple[Any, Any, Hashable]] = None
         self.ttl = 5.0      # failed_host_ttl of the last connect
 
     def current(self) -> "Cluster":
@@ -192,13 +213,15 @@ class Cluster:
                 self.ttl = ttl
             while True:
                 now = time.monotonic()
-                if not _lb_policy.refresh_due(self.refreshed_at, interval,
-                                              self.early_refresh, now,
-                                              EARLY_REFRESH_GAP):
+                if not self.forced and not _lb_policy.refresh_due(
+                        self.refreshed_at, interval, self.early_refresh,
+                        now, EARLY_REFRESH_GAP):
                     return False
                 if not self.refreshing:
                     self.refreshing = threading.get_ident()
                     self.early_refresh = False
+                    self.forced = False
+                    self.refresh_attempts += 1
                     return True
                 if self.nodes is not None or self.is_yb is False:
                     return False        # a stale list is good meanwhile
@@ -206,13 +229,22 @@ class Cluster:
                 if self.forward is not None:
                     return False
 
-    def finish_refresh(self, ok: bool) -> None:
+    def force_refresh(self) -> None:
+        """Make the next connect (or refresh()) read the node list."""
+        with self.lock:
+            self.forced = True
+
+    def finish_refresh(self, ok: bool, error: Optional[str] = None
+                       ) -> None:
         """The refresh of this thread ended (ok: the list was read or the
-        server turned out not to be YugabyteDB); no-op if this thread is
-        not refreshing."""
+        server turned out not to be YugabyteDB; else `error` says why);
+        no-op if this thread is not refreshing."""
         with self.lock:
             if self.refreshing != threading.get_ident():
                 return
+            if error is not None:
+                self.refresh_errors += 1
+                self.last_refresh_error = error
             self.refreshing = 0
             if ok or self.nodes is not None:
                 # On failure with a usable old list, wait for the next
@@ -313,7 +345,8 @@ class Cluster:
                 unmatched = self._unmatched_keys(props)
             best, last_resort = _lb_policy.choose(
                 self.nodes or (), props.tiers(), now,
-                props.failed_host_ttl, tls, excluded)
+                props.failed_host_ttl, tls, excluded,
+                props.max_connections_per_node)
             node = None
             if best:
                 node = (prefer if prefer is not None and prefer in best
@@ -336,7 +369,11 @@ class Cluster:
         `_lb_failure.classify()`, NODE_DOWN or TLS_SPECIFIC); a node
         failure also asks for an early refresh of the list."""
         now = time.monotonic()
+        wall = time.time()
         with self.lock:
+            node.failures += 1
+            node.last_failure = reason
+            node.last_failed_wall = wall
             if kind == TLS_SPECIFIC:
                 node.tls_failed_at[tls] = now
                 node.tls_fail_reason[tls] = reason
@@ -369,13 +406,35 @@ class Cluster:
         """Why each node not eligible now was skipped."""
         now = time.monotonic()
         out = []
+        cap = props.max_connections_per_node
         with self.lock:
             for node in self.nodes or ():
                 if not _lb_policy.is_eligible(node, now,
                                               props.failed_host_ttl, tls):
                     out.append("%s: skipped, %s" % (
                         node.label, node.why_failed(tls, now)))
+                elif _lb_policy.at_cap(node, cap):
+                    out.append("%s: skipped, %d connections open "
+                               "(max_connections_per_node=%d)"
+                               % (node.label, node.count, cap))
         return out
+
+    def misplacement(self, hook: ConnectionRelease, margin: int = 2
+                     ) -> Optional[str]:
+        """Why the connection of `hook` should move to another node
+        (`_lb_policy.misplacement()`), None if it should not or is no
+        longer tracked."""
+        props = hook.props
+        if props is None:
+            return None
+        now = time.monotonic()
+        with self.lock:
+            if hook not in self.tracked:
+                return None
+            return _lb_policy.misplacement(
+                hook.node, self.nodes or (), props.tiers(), now,
+                props.failed_host_ttl, hook.tls, margin,
+                props.max_connections_per_node)
 
     def listed_count(self) -> int:
         with self.lock:
@@ -383,13 +442,16 @@ class Cluster:
 
     # -- connection tracking -------------------------------------------
 
-    def track(self, conn: Any, node: Node, is_async: bool
+    def track(self, conn: Any, node: Node, is_async: bool,
+              props: Optional["LBProperties"] = None, tls: Hashable = ()
               ) -> ConnectionRelease:
-        """Register an open connection to `node` (counted by choose());
-        returns the hook the connection must call when it ends."""
-        hook = ConnectionRelease(self, node)
+        """Register an open connection to `node` (counted by choose())
+        opened with `props` and TLS parameters `tls`; returns the hook the
+        connection must call when it ends."""
+        hook = ConnectionRelease(self, node, props, tls)
         ref = weakref.ref(conn, hook)
         with self.lock:
+            node.opened += 1
             self.tracked[hook] = (ref, is_async)
             self.rotation.append(hook)
         return hook
@@ -464,6 +526,9 @@ class Cluster:
                     None if self.refreshed_at is None
                     else round(now - self.refreshed_at, 3)),
                 "refreshes": self.refresh_count,
+                "refresh_attempts": self.refresh_attempts,
+                "refresh_errors": self.refresh_errors,
+                "last_refresh_error": self.last_refresh_error,
                 "open_connections": len(self.tracked),
                 "nodes": [n.snapshot(now, ttl) for n in self.nodes or ()],
             }

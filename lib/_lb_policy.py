@@ -16,7 +16,16 @@ The rules:
   everyone, or one for the connection's TLS parameters);
 - last resort: when no tier has an eligible node but some nodes of the
   tiers are only inside their TTL, the one that failed longest ago is
-  tried anyway (then the next one, and so on).
+  tried anyway (then the next one, and so on);
+- with a per-node cap (max_connections_per_node), a node holding that
+  many connections of this process is not chosen at all (not even as a
+  last resort);
+- a connection is misplaced (`misplacement()`) when a new connection
+  would not go to its node and moving it makes a difference: its node
+  left the list, is outside every tier (wrong node type, outside
+  topology_keys with fallback_to_topology_keys_only), is in a worse tier
+  than an eligible node, or holds at least `margin` more connections than
+  the least-loaded eligible node of its tier.
 """
 
 from __future__ import annotations
@@ -49,6 +58,10 @@ class NodeState:
         self.resolved = resolved
         self.listed = True
 
+    @property
+    def label(self) -> str:
+        return self.name
+
     def __repr__(self) -> str:
         return "NodeState(%r, count=%r)" % (self.name, self.count)
 
@@ -76,9 +89,24 @@ def in_tier(node: Any, node_type: Optional[str],
     return True
 
 
+def tier_index(node: Any, tiers: Sequence[Tuple[Any, Any]]
+               ) -> Optional[int]:
+    """The index of the first tier `node` belongs to, None if none."""
+    for i, (node_type, keys) in enumerate(tiers):
+        if in_tier(node, node_type, keys):
+            return i
+    return None
+
+
+def at_cap(node: Any, cap: int) -> bool:
+    """True if `node` holds `cap` connections already (0: no cap)."""
+    return cap > 0 and node.count >= cap
+
+
 def choose(nodes: Sequence[Any], tiers: Iterable[Tuple[Any, Any]],
            now: float, ttl: float, tls: Hashable = (),
-           tried: Collection[int] = ()) -> Tuple[List[Any], bool]:
+           tried: Collection[int] = (), cap: int = 0
+           ) -> Tuple[List[Any], bool]:
     """The candidates for the next connection and whether they are a last
     resort.
 
@@ -87,7 +115,8 @@ def choose(nodes: Sequence[Any], tiers: Iterable[Tuple[Any, Any]],
     eligible nodes of the first tier that has some, with the fewest
     connections (pick one at random); ``([node], True)``: no node is
     eligible but this one is only inside its failed TTL, the oldest
-    failure; ``([], False)``: nothing to try.
+    failure; ``([], False)``: nothing to try.  With `cap` > 0, the
+    nodes holding `cap` connections are left out.
     """
     resort: List[Tuple[float, int, Any]] = []
     seen = set()
@@ -96,6 +125,8 @@ def choose(nodes: Sequence[Any], tiers: Iterable[Tuple[Any, Any]],
         low = -1
         for pos, node in enumerate(nodes):
             if not node.resolved or (tried and id(node) in tried):
+                continue
+            if cap and node.count >= cap:
                 continue
             if not in_tier(node, node_type, keys):
                 continue
@@ -123,6 +154,52 @@ def is_eligible(node: Any, now: float, ttl: float, tls: Hashable = ()
     """True if `node` may be chosen now (what cluster_state() shows as not
     failed)."""
     return node.resolved and failure_time(node, tls, now, ttl) is None
+
+
+def misplacement(node: Any, nodes: Sequence[Any],
+                 tiers: Sequence[Tuple[Any, Any]], now: float, ttl: float,
+                 tls: Hashable = (), margin: int = 2, cap: int = 0
+                 ) -> Optional[str]:
+    """Why a connection to `node` should move to another node, or None.
+
+    `nodes` is the node list, `tiers` as `LBProperties.tiers()` of the
+    connection.  A connection is misplaced when its node is no longer
+    listed, belongs to no tier (e.g. a read replica with only-primary), is
+    in a worse tier than an eligible node, or has at least `margin` more
+    connections (this one included) than the least-loaded eligible node of
+    its tier.  A connection is never misplaced for lack of a better node
+    (nodes at the per-node `cap` are not better).
+    """
+    if not node.listed or not any(n is node for n in nodes):
+        return "node %s is no longer listed by yb_servers()" % node.label
+    own = tier_index(node, tiers)
+    best = None     # (tier, lowest count, node) of the eligible nodes
+    for other in nodes:
+        if other is node or not is_eligible(other, now, ttl, tls) \
+                or at_cap(other, cap):
+            continue
+        tier = tier_index(other, tiers)
+        if tier is None:
+            continue
+        if best is None or (tier, other.count) < best[:2]:
+            best = (tier, other.count, other)
+    if best is None:
+        return None
+    tier, low, other = best
+    if own is None:
+        if any(in_tier(node, node_type, None) for node_type, _ in tiers):
+            why = "outside the topology_keys placements"
+        else:
+            why = "a read replica" if node.is_rr else "a primary node"
+        return ("node %s is %s, against the load_balance settings; %s is "
+                "eligible" % (node.label, why, other.label))
+    if tier < own:
+        return ("node %s is in preference tier %d, %s in tier %d is "
+                "eligible" % (node.label, own + 1, other.label, tier + 1))
+    if tier == own and node.count - low >= max(1, margin):
+        return ("node %s has %d connections, %s has %d (margin %d)"
+                % (node.label, node.count, other.label, low, margin))
+    return None
 
 
 def refresh_due(refreshed_at: Optional[float], interval: float,

@@ -29,6 +29,7 @@ TOPOLOGY_KEYS = "topology_keys"
 FALLBACK_ONLY = "fallback_to_topology_keys_only"
 FAILED_HOST_TTL = "failed_host_ttl_seconds"
 REFRESH_INTERVAL = "yb_servers_refresh_interval"
+MAX_PER_NODE = "max_connections_per_node"
 
 # load_balance value -> mode (None: no load balancing)
 LB_MODES = {
@@ -54,6 +55,8 @@ DEFAULT_FAILED_HOST_TTL = 5
 FAILED_HOST_TTL_RANGE = (0, 60)
 DEFAULT_REFRESH_INTERVAL = 300
 REFRESH_INTERVAL_RANGE = (0, 600)
+DEFAULT_MAX_PER_NODE = 0
+MAX_PER_NODE_RANGE = (0, 1000000)
 MAX_PREFERENCE = 10
 
 TOPOLOGY_ACCEPTED = (
@@ -274,6 +277,12 @@ PROPERTIES: Tuple[Property, ...] = (
         DEFAULT_REFRESH_INTERVAL, REFRESH_INTERVAL_RANGE,
         "Seconds a node list is used before yb_servers() is read again.",
         alias="refresh_interval"),
+    _int_property(
+        MAX_PER_NODE, "PGMAXCONNECTIONSPERNODE", DEFAULT_MAX_PER_NODE,
+        MAX_PER_NODE_RANGE,
+        "Most connections this process opens to one node (0: no limit); "
+        "when every eligible node has that many, connect() fails.",
+        alias="max_per_node"),
 )
 
 BY_NAME: Dict[str, Property] = {p.name: p for p in PROPERTIES}
@@ -297,10 +306,10 @@ class LBProperties:
 
     One attribute per property of `PROPERTIES`, by property name (and by
     the short aliases ``fallback_only``, ``failed_host_ttl``,
-    ``refresh_interval``); `given` names the properties set by the DSN,
-    the keyword arguments or the service, `origins` tells where each set
-    property came from.  True in a boolean context only when load
-    balancing is requested.
+    ``refresh_interval``, ``max_per_node``); `given` names the properties
+    set by the DSN, the keyword arguments or the service, `origins` tells
+    where each set property came from.  True in a boolean context only when
+    load balancing is requested.
     """
 
     __slots__ = tuple(p.name for p in PROPERTIES) + (
@@ -313,6 +322,8 @@ class LBProperties:
                  yb_servers_refresh_interval: int = DEFAULT_REFRESH_INTERVAL,
                  given: Tuple[str, ...] = (),
                  origins: Optional[Dict[str, str]] = None, *,
+                 max_connections_per_node: int = DEFAULT_MAX_PER_NODE,
+                 max_per_node: Optional[int] = None,
                  fallback_only: Optional[bool] = None,
                  failed_host_ttl: Optional[int] = None,
                  refresh_interval: Optional[int] = None):
@@ -331,6 +342,9 @@ class LBProperties:
         self.yb_servers_refresh_interval = (
             yb_servers_refresh_interval if refresh_interval is None
             else refresh_interval)
+        self.max_connections_per_node = (
+            max_connections_per_node if max_per_node is None
+            else max_per_node)
         self.given = given
         self.origins = dict(origins or {})
         # keys grouped by preference level, most preferred first
@@ -351,6 +365,10 @@ class LBProperties:
     @property
     def refresh_interval(self) -> int:
         return self.yb_servers_refresh_interval
+
+    @property
+    def max_per_node(self) -> int:
+        return self.max_connections_per_node
 
     def tiers(self) -> tuple:
         """The (node type, topology keys) groups to choose from, most

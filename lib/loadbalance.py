@@ -10,8 +10,12 @@ Public functions:
 - `extract_properties()`: remove the load-balancing properties from a DSN
   and keyword arguments (called by `psycopg2.connect()`);
 - `connect()`: open a load-balanced connection;
-- `cluster_state()`: the node lists with per-node connection counts and
-  failure state, per cluster;
+- `cluster_state()`: the node lists with per-node connection counts,
+  failure state and counters, per cluster;
+- `is_misplaced()`, `misplacement()`: whether (and why) an open
+  connection should move to another node (for pools, see
+  `psycopg2.pool`);
+- `refresh()`: read the node lists again now;
 - `reset()`: forget every cluster (node lists, counts, failures).
 
 Diagnostics go to the logger ``psycopg2.loadbalance`` at DEBUG level.
@@ -26,9 +30,10 @@ import weakref
 from typing import TYPE_CHECKING
 
 from psycopg2 import _psycopg
-from psycopg2._psycopg import Error, OperationalError
+from psycopg2._psycopg import Error, OperationalError, ProgrammingError
 from psycopg2 import _lb_failure, _lb_policy, _lb_props, _lb_target
-from psycopg2._lb_cluster import SWEEP_STEP, Cluster, Node, registry
+from psycopg2._lb_cluster import (SWEEP_STEP, Cluster, ConnectionRelease,
+                                  Node, registry)
 from psycopg2._lb_failure import CLIENT_ERROR, TLS_SPECIFIC, classify_error
 from psycopg2._lb_props import (  # noqa: F401 (re-exported)
     LBProperties, PROPERTY_NAMES, extract_properties)
@@ -38,7 +43,8 @@ if TYPE_CHECKING:   # pragma: no cover
                         Sequence, Set, Tuple)
 
 __all__ = ["extract_properties", "connect", "cluster_state", "reset",
-           "PROPERTY_NAMES", "LBProperties"]
+           "is_misplaced", "misplacement", "refresh", "PROPERTY_NAMES",
+           "LBProperties"]
 
 logger = logging.getLogger("psycopg2.loadbalance")
 
@@ -107,9 +113,10 @@ def _resolve(host: str, port: int) -> Tuple[Optional[str], str]:
 
 
 def _track(cluster: Cluster, conn: Any, node: Node, cursor_factory: Any,
-           async_: bool) -> Any:
+           async_: bool, props: Optional[LBProperties] = None,
+           tls: Hashable = ()) -> Any:
     """Attach the count-keeping hook to a new connection to `node`."""
-    hook = cluster.track(conn, node, bool(async_))
+    hook = cluster.track(conn, node, bool(async_), props, tls)
     try:
         conn._lb_hook = hook
     except Exception as e:   # the sweep and the weakref still release it
@@ -265,13 +272,15 @@ def _contacts(cluster: Cluster, target: _lb_target.Target,
 
 def _refresh(cluster: Cluster, target: _lb_target.Target,
              props: LBProperties, factory: Any, cursor_factory: Any,
-             async_: bool, tls: Hashable) -> _RefreshResult:
+             async_: bool, tls: Hashable, connecting: bool = True
+             ) -> _RefreshResult:
     """Read yb_servers() and update the cluster (this thread holds the
     cluster's refresh turn); raise OperationalError if no host answers and
     there is no node list to fall back on.  A client-side error (bad
-    option, password, database...) is raised as libpq reported it."""
-    reusable = not async_ and (factory is None
-                               or factory is _psycopg.connection)
+    option, password, database...) is raised as libpq reported it.
+    Without `connecting` (refresh()), no connection is returned."""
+    reusable = connecting and not async_ and (
+        factory is None or factory is _psycopg.connection)
     cluster.sweep()
     errors: List[str] = []
     tls_errors: List[BaseException] = []
@@ -298,6 +307,10 @@ def _refresh(cluster: Cluster, target: _lb_target.Target,
                 rows = _read_yb_servers(ctl)
             except Error as e:
                 if getattr(e, "pgcode", None) == UNDEFINED_FUNCTION:
+                    if not connecting:
+                        ctl.close()
+                        cluster.set_not_yugabyte()
+                        return _RefreshResult(cluster)
                     return _not_yugabyte(cluster, target, ctl, reusable,
                                          factory, cursor_factory, async_)
                 ctl.close()
@@ -313,10 +326,15 @@ def _refresh(cluster: Cluster, target: _lb_target.Target,
                 ctl.close()
                 raise
     finally:
-        cluster.finish_refresh(False)
+        cluster.finish_refresh(False, "; ".join(errors)
+                               or "no host answered")
     if not cluster.has_node_list():
         if tls_errors and len(tls_errors) == len(errors):
             raise tls_errors[0]
+        if answered and not connecting:
+            raise OperationalError(
+                "could not read the node list (yb_servers()) of the "
+                "cluster: %s" % "; ".join(errors))
         if answered:
             # reachable, but the list can't be read: connect as given
             logger.warning("cluster %s: could not read the node list (%s): "
@@ -385,7 +403,8 @@ def _apply_refresh(cluster: Cluster, target: _lb_target.Target,
             logger.debug("cluster %s: control connection to %s kept",
                          owner.key, node.label)
             return _RefreshResult(owner, _track(owner, ctl, node,
-                                                cursor_factory, False))
+                                                cursor_factory, False,
+                                                props, tls))
     ctl.close()
     return _RefreshResult(owner)
 
@@ -398,6 +417,9 @@ def _no_node_error(cluster: Cluster, props: LBProperties,
     reasons = errors + [r for r in cluster.failure_reasons(props, tls)
                         if r.split(": ", 1)[0] not in tried]
     what = "load_balance=%s" % props.load_balance
+    if props.max_connections_per_node:
+        what += ", max_connections_per_node=%d" % (
+            props.max_connections_per_node)
     if props.topology_keys:
         what += ", topology_keys=%s" % ",".join(map(str, props.topology_keys))
         if props.fallback_only:
@@ -506,7 +528,8 @@ class _Failover:
         if node is None:
             raise attempt.error()
         self.node = node
-        _track(attempt.cluster, conn, node, None, True)
+        _track(attempt.cluster, conn, node, None, True, attempt.props,
+               attempt.tls)
         return attempt.dsn(node)
 
 
@@ -535,7 +558,8 @@ def _connect_to_nodes(cluster: Cluster, target: _lb_target.Target,
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("cluster %s: connected to %s (%d open)",
                          cluster.key, node.label, node.count)
-        conn = _track(cluster, conn, node, cursor_factory, async_)
+        conn = _track(cluster, conn, node, cursor_factory, async_, props,
+                      tls)
         if async_:
             try:
                 conn._lb_failover = _Failover(attempt, node, conn,
@@ -563,6 +587,7 @@ def connect(dsn: Optional[str] = None, props: Optional[LBProperties] = None,
                               cursor_factory, async_)
     tls = _lb_failure.tls_key(target.params)
     cluster = registry.cluster_for(target.seed_key, target.label)
+    cluster.last_target = (target, props, tls)
     cluster.sweep(SWEEP_STEP)
     if cluster.begin_refresh(props.refresh_interval, props.failed_host_ttl):
         result = _refresh(cluster, target, props, connection_factory,
@@ -589,10 +614,13 @@ def cluster_state() -> Dict[str, Dict[str, Any]]:
     it), ``failed`` (True if the node is not eligible now: it failed less
     than failed_host_ttl_seconds ago, or its name does not resolve), when
     and why it last failed, and ``tls_failures`` (the TLS parameter sets it
-    failed for); and the cluster's ``universe_uuid``, ``yugabytedb`` (False
-    if the server has no yb_servers()), ``refreshed_seconds_ago`` and
-    ``refreshes``.  Connections found closed meanwhile are accounted for
-    first.
+    failed for), the counters ``connections_opened``, ``failures``,
+    ``last_failure_reason`` and ``last_failed_at`` (`time.time()`); and the
+    cluster's ``universe_uuid``, ``yugabytedb`` (False if the server has no
+    yb_servers()), ``refreshed_seconds_ago``, ``refreshes`` (lists read),
+    ``refresh_attempts``, ``refresh_errors`` and ``last_refresh_error``.
+    The shape is documented in doc/loadbalance.rst.  Connections found
+    closed meanwhile are accounted for first.
     """
     out = {}
     for cluster in registry.clusters():
@@ -600,6 +628,89 @@ def cluster_state() -> Dict[str, Dict[str, Any]]:
         snap = cluster.snapshot()
         out[cluster.universe_uuid or cluster.key] = snap
     return out
+
+
+def misplacement(conn: Any, margin: int = 2) -> Optional[str]:
+    """Return why the load-balanced connection *conn* should be moved to
+    another node, or `!None` if it is well placed.
+
+    A connection is misplaced when its node is no longer listed by
+    ``yb_servers()``; when it is a read replica or a primary against the
+    ``load_balance`` mode it was opened with, or outside its
+    ``topology_keys`` with ``fallback_to_topology_keys_only``; when a node
+    of a more preferred topology level is eligible again; or when its node
+    has at least *margin* more of this process's connections than the
+    least-loaded eligible node.  Only the balancer's state is read: no
+    network I/O, cost proportional to the number of nodes.  `!None` for a
+    closed connection and for one that was not load balanced.
+    """
+    if isinstance(margin, bool) or not isinstance(margin, int) \
+            or margin < 1:
+        raise ProgrammingError("margin must be an integer >= 1, got %r"
+                               % (margin,))
+    hook = getattr(conn, "_lb_hook", None)
+    if not isinstance(hook, ConnectionRelease):
+        return None
+    cluster = hook.cluster
+    if cluster is None or getattr(conn, "closed", True):
+        return None
+    return cluster.misplacement(hook, margin)
+
+
+def is_misplaced(conn: Any, margin: int = 2) -> bool:
+    """Return `!True` if the load-balanced connection *conn* should be
+    moved to another node (see `misplacement()`).
+
+    Closing such a connection when it is idle and opening a new one with
+    the same parameters moves it to the best node: the pools of
+    `psycopg2.pool` do so with *rebalance*.
+    """
+    return misplacement(conn, margin) is not None
+
+
+def _refresh_cluster(cluster: Cluster, target: _lb_target.Target,
+                     props: LBProperties, tls: Hashable) -> None:
+    cluster.force_refresh()
+    if not cluster.begin_refresh(props.refresh_interval):
+        return      # another thread is reading it now
+    _refresh(cluster, target, props, None, None, False, tls,
+             connecting=False)
+
+
+def refresh(dsn: Optional[str] = None, **kwargs: Any) -> None:
+    """Read the node list (``yb_servers()``) again now.
+
+    Without arguments, every cluster this process connected to is read
+    again, through the hosts and with the parameters of its last
+    `!connect()`; with a *dsn* (and keyword arguments, as for
+    `psycopg2.connect()`), the cluster they name.  A cluster whose list
+    cannot be read keeps its old list; the error is in
+    `cluster_state()` (``last_refresh_error``).  Raise `OperationalError`
+    if a cluster never read cannot be read now.
+    """
+    if dsn is not None or kwargs:
+        dsn, kwargs, props = extract_properties(dsn, kwargs)
+        if not props:
+            props = _lb_props.build_properties({"load_balance": "true"})
+        target = _lb_target.target_for(dsn, kwargs)
+        tls = _lb_failure.tls_key(target.params)
+        cluster = registry.cluster_for(target.seed_key, target.label)
+        cluster.last_target = cluster.last_target or (target, props, tls)
+        _refresh_cluster(cluster, target, props, tls)
+        return
+    errors = []
+    for cluster in registry.clusters():
+        last = cluster.last_target
+        if last is None:
+            continue
+        try:
+            _refresh_cluster(cluster, *last)
+        except Error as e:
+            logger.warning("cluster %s: refresh failed: %s", cluster.key, e)
+            errors.append("%s: %s" % (cluster.key, _first_line(e)))
+    if errors:
+        raise OperationalError("could not refresh the node list of: %s"
+                               % "; ".join(errors))
 
 
 def reset() -> None:

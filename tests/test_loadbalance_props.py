@@ -231,6 +231,7 @@ ENV_NAMES = {
     "fallback_to_topology_keys_only": "PGFALLBACKTOTOPOLOGYKEYSONLY",
     "failed_host_ttl_seconds": "PGFAILEDHOSTTTLSECONDS",
     "yb_servers_refresh_interval": "PGYBSERVERSREFRESHINTERVAL",
+    "max_connections_per_node": "PGMAXCONNECTIONSPERNODE",
 }
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -248,7 +249,7 @@ def no_lb_env(monkeypatch):
 
 def test_table_declares_each_property_once():
     names = [p.name for p in _lb_props.PROPERTIES]
-    assert len(set(names)) == len(names) == 5
+    assert len(set(names)) == len(names) == 6
     assert {p.name: p.env for p in _lb_props.PROPERTIES} == ENV_NAMES
     assert _lb_props.PROPERTY_NAMES == frozenset(ENV_NAMES)
     assert loadbalance.PROPERTY_NAMES == _lb_props.PROPERTY_NAMES
@@ -272,7 +273,7 @@ def test_repr_and_aliases_come_from_the_table():
     assert repr(props) == (
         "LBProperties(load_balance='prefer-rr', topology_keys='a.b.c:2', "
         "fallback_to_topology_keys_only='true', failed_host_ttl_seconds='7', "
-        "yb_servers_refresh_interval='9')")
+        "yb_servers_refresh_interval='9', max_connections_per_node='0')")
     assert (props.fallback_only, props.failed_host_ttl,
             props.refresh_interval) == (True, 7, 9)
     assert (props.fallback_to_topology_keys_only,
@@ -716,3 +717,23 @@ def test_env_check_sees_each_variable(no_lb_env):
         assert _lb_props.mentions_properties("host=h", {})
         no_lb_env.delenv(var)
         assert not any(check() for check in checks), var
+
+
+def test_max_connections_per_node_sources(no_lb_env):
+    def cap(dsn, **kwargs):
+        return extract_properties(dsn, kwargs)[2].max_connections_per_node
+
+    assert cap("load_balance=true") == 0
+    assert cap("load_balance=true max_connections_per_node=3") == 3
+    assert cap("postgresql://h/db?load_balance=true"
+               "&max_connections_per_node=4") == 4
+    assert cap("load_balance=true", max_connections_per_node=5) == 5
+    no_lb_env.setenv("PGMAXCONNECTIONSPERNODE", "6")
+    _lb_props.clear_cache()
+    assert cap("load_balance=true") == 6
+    assert cap("load_balance=true max_connections_per_node=2") == 2
+    with pytest.raises(psycopg2.ProgrammingError,
+                       match="max_connections_per_node"):
+        cap("load_balance=true max_connections_per_node=two")
+    assert extract_properties("load_balance=true", {"max_connections_"
+                              "per_node": 1})[2].max_per_node == 1

@@ -272,3 +272,124 @@ def test_uses_public_ip():
     assert not uses({"127.0.0.1"}, {"127.0.0.1"}, {"127.0.0.1"})
     assert not uses({"127.0.0.9"}, {"127.0.0.101"}, {"127.0.0.1"})
     assert not uses(set(), set(), {"127.0.0.1"})
+
+
+# -- misplacement and the per-node cap ----------------------------------------
+
+def four_nodes(counts, states=("ok",) * 4):
+    return [make_node(i, state, count)
+            for i, (state, count) in enumerate(zip(states, counts))]
+
+
+def misplaced(nodes, i, mode="true", keys=None, fallback_only=False,
+              margin=2):
+    p = props(mode, keys, fallback_only)
+    return _lb_policy.misplacement(nodes[i], nodes, p.tiers(), NOW, TTL,
+                                   TLS_A, margin)
+
+
+def test_balanced_connections_are_not_misplaced():
+    nodes = four_nodes([3, 3, 3, 3])
+    assert all(misplaced(nodes, i) is None for i in range(4))
+    nodes = four_nodes([4, 3, 3, 3])    # one more: moving gains nothing
+    assert all(misplaced(nodes, i) is None for i in range(4))
+
+
+def test_margin_over_the_least_loaded_eligible_node():
+    nodes = four_nodes([4, 0, 4, 4])    # node 1 is back, empty
+    why = misplaced(nodes, 0)
+    assert why and "p-a" in why and "p-b" in why and "margin 2" in why
+    assert misplaced(nodes, 1) is None
+    assert misplaced(nodes, 0, margin=5) is None
+    assert misplaced(nodes, 0, margin=4) is not None
+    # the empty node inside its TTL does not count
+    nodes = four_nodes([4, 0, 4, 4], ("ok", "failed", "ok", "ok"))
+    assert all(misplaced(nodes, i) is None for i in range(4))
+    # nor a node that failed for these TLS parameters
+    nodes = four_nodes([4, 0, 4, 4], ("ok", "tls-a", "ok", "ok"))
+    assert misplaced(nodes, 0) is None
+    nodes = four_nodes([4, 0, 4, 4], ("ok", "tls-b", "ok", "ok"))
+    assert misplaced(nodes, 0) is not None
+
+
+def test_convergence_by_moving_misplaced_connections():
+    """Moving one misplaced connection at a time ends at an even spread."""
+    nodes = four_nodes([4, 0, 4, 4])
+    moves = 0
+    while True:
+        src = next((n for i, n in enumerate(nodes)
+                    if misplaced(nodes, i) is not None), None)
+        if src is None:
+            break
+        src.count -= 1
+        best, _ = choose(nodes, props("true", None, False).tiers(), NOW,
+                         TTL, TLS_A)
+        best[0].count += 1
+        moves += 1
+        assert moves < 20
+    assert sorted(n.count for n in nodes) == [3, 3, 3, 3]
+    assert 3 <= moves <= 6     # 3 at best; a few more in this order
+
+
+def test_nodes_at_the_cap_are_not_better():
+    nodes = four_nodes([4, 2, 4, 4])
+    tiers = props("true", None, False).tiers()
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL)
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL,
+                                   cap=2) is None
+    assert _lb_policy.misplacement(nodes[0], nodes, tiers, NOW, TTL,
+                                   cap=3)
+
+
+def test_unlisted_node_is_misplaced():
+    nodes = four_nodes([1, 1, 1, 1])
+    gone = nodes.pop(2)
+    gone.listed = False
+    tiers = props("true", None, False).tiers()
+    why = _lb_policy.misplacement(gone, nodes, tiers, NOW, TTL)
+    assert why and "no longer listed" in why
+
+
+def test_node_type_against_the_mode():
+    nodes = four_nodes([1, 1, 1, 1])
+    why = misplaced(nodes, 2, "only-primary")
+    assert why and "read replica" in why
+    why = misplaced(nodes, 0, "only-rr")
+    assert why and "primary" in why
+    # prefer-primary: a replica is misplaced while a primary is eligible
+    why = misplaced(nodes, 2, "prefer-primary")
+    assert why and "tier 2" in why and "tier 1" in why
+    nodes = four_nodes([1, 1, 1, 1], ("failed", "failed", "ok", "ok"))
+    assert misplaced(nodes, 2, "prefer-primary") is None
+    # only-primary, no primary eligible: nowhere better to go
+    assert misplaced(nodes, 2, "only-primary") is None
+
+
+def test_zone_recovered_makes_fallback_connections_misplaced():
+    keys = "c.r.a:1,c.r.b:2"
+    nodes = four_nodes([0, 3, 0, 2], ("failed", "ok", "failed", "ok"))
+    # zone a down: zone b is the best there is
+    assert misplaced(nodes, 1, keys=keys) is None
+    nodes = four_nodes([0, 3, 0, 2])    # zone a back
+    why = misplaced(nodes, 1, keys=keys)
+    assert why and "tier 2" in why
+    # outside the keys with fallback only: misplaced when a key node is up
+    why = misplaced(nodes, 1, keys="c.r.a", fallback_only=True)
+    assert why and "topology_keys" in why
+
+
+def test_cap_leaves_full_nodes_out():
+    p = props("true", None, False)
+    nodes = four_nodes([2, 2, 1, 2])
+    best, resort = choose(nodes, p.tiers(), NOW, TTL, cap=2)
+    assert [n.name for n in best] == ["rr-a"] and not resort
+    nodes[2].count = 2
+    assert choose(nodes, p.tiers(), NOW, TTL, cap=2) == ([], False)
+    assert choose(nodes, p.tiers(), NOW, TTL, cap=3)[0] == nodes
+    # not as a last resort either
+    nodes = four_nodes([2, 2, 2, 2], ("ok", "failed", "ok", "ok"))
+    assert choose(nodes, p.tiers(), NOW, TTL, cap=2) == ([], False)
+    nodes = four_nodes([2, 1, 2, 2], ("ok", "failed", "ok", "ok"))
+    assert choose(nodes, p.tiers(), NOW, TTL, cap=2) == ([nodes[1]], True)
+    assert _lb_policy.at_cap(nodes[0], 2) and not _lb_policy.at_cap(
+        nodes[0], 0)
