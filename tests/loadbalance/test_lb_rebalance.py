@@ -303,3 +303,88 @@ def test_refresh_and_counters(cluster):
     finally:
         for c in conns:
             c.close()
+
+
+def test_sqlalchemy_queuepool_converges_with_the_checkin_recipe(cluster):
+    # the recipe of doc/pool.rst: a checkin listener invalidating the
+    # connections that psycopg2.pool.Rebalancer says to close
+    try:
+        from sqlalchemy import create_engine, event, text
+    except ImportError:
+        pytest.fail("SQLAlchemy is not installed in this Python: "
+                    "pip install -r tests/requirements.txt")
+    from ybcluster import DATABASE, SUPERUSER
+    url = ("postgresql+psycopg2://%s@%s:%d/%s?load_balance=true"
+           "&failed_host_ttl_seconds=%d" % (
+               SUPERUSER, cluster.nodes[1].host, cluster.port, DATABASE, TTL))
+    engine = create_engine(url, pool_size=12, max_overflow=0,
+                           pool_pre_ping=True, pool_timeout=30)
+    rebalancer = psycopg2.pool.Rebalancer()
+
+    @event.listens_for(engine, "checkin")
+    def rebalance(dbapi_connection, connection_record):
+        if dbapi_connection is not None \
+                and rebalancer.should_close(dbapi_connection):
+            connection_record.invalidate()
+
+    def churn_engine(nthreads, each, seconds, errors):
+        stop = time.monotonic() + seconds
+
+        def worker():
+            while time.monotonic() < stop:
+                held = []
+                try:
+                    for _ in range(each):
+                        held.append(engine.connect())
+                    for conn in held:
+                        conn.execute(text("select 1")).scalar_one()
+                except Exception as e:
+                    errors.append(e)
+                finally:
+                    for conn in held:
+                        conn.close()
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads), "churn threads hung"
+
+    hosts = [cluster.nodes[i].host for i in (1, 2, 3, 4)]
+    try:
+        held = [engine.connect() for _ in range(12)]
+        for conn in held:
+            conn.close()
+        before = spread(cluster, 12)
+        assert sorted(before.values()) == [3, 3, 3, 3], before
+        cluster.stop_node(2)
+        try:
+            errors = []
+            # pre-ping finds node 2's connections dead and opens new ones,
+            # which the balancer puts on the other nodes
+            churn_engine(4, 3, 1.5, errors)
+            down = spread(cluster, 12)
+            assert hosts[1] not in down
+            assert sorted(down.values()) == [4, 4, 4], (down, errors)
+        finally:
+            cluster.start_node(2)
+        started = time.monotonic()
+        errors = []
+        after = {}
+        while time.monotonic() < started + TTL + 15:
+            churn_engine(4, 3, 0.5, errors)
+            after = cluster.connection_counts()
+            if sorted(after.values()) == [3, 3, 3, 3]:
+                break
+        logger.warning("SQLAlchemy QueuePool: before %s, node 2 down %s, "
+                       "after %s, converged in %.1fs (TTL %ds)",
+                       [before[h] for h in hosts],
+                       [down.get(h, 0) for h in hosts],
+                       [after.get(h, 0) for h in hosts],
+                       time.monotonic() - started, TTL)
+        assert not errors, errors
+        assert sorted(after.values()) == [3, 3, 3, 3], after
+    finally:
+        engine.dispose()
