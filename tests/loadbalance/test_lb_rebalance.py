@@ -38,9 +38,17 @@ def spread(cluster, total, timeout=15):
         time.sleep(0.1)
 
 
-def churn(pool, nthreads, each, seconds, errors):
+def select_one(conn):
+    cur = conn.cursor()
+    cur.execute("select 1")
+    cur.fetchone()
+    conn.rollback()
+
+
+def churn(pool, nthreads, each, seconds, errors, use=select_one):
     """getconn/putconn in `nthreads` threads, `each` connections at a time
-    per thread, for `seconds`; exceptions go to `errors`."""
+    per thread, each `use`d once, for `seconds`; exceptions go to
+    `errors`."""
     stop = time.monotonic() + seconds
 
     def worker():
@@ -50,10 +58,7 @@ def churn(pool, nthreads, each, seconds, errors):
                 for _ in range(each):
                     held.append(pool.getconn())
                 for conn in held:
-                    cur = conn.cursor()
-                    cur.execute("select 1")
-                    cur.fetchone()
-                    conn.rollback()
+                    use(conn)
             except Exception as e:
                 errors.append(e)
             finally:
@@ -327,30 +332,17 @@ def test_sqlalchemy_queuepool_converges_with_the_checkin_recipe(cluster):
                 and rebalancer.should_close(dbapi_connection):
             connection_record.invalidate()
 
+    class EnginePool:
+        """The engine's pool seen through getconn()/putconn()."""
+        getconn = engine.connect
+
+        @staticmethod
+        def putconn(conn):
+            conn.close()
+
     def churn_engine(nthreads, each, seconds, errors):
-        stop = time.monotonic() + seconds
-
-        def worker():
-            while time.monotonic() < stop:
-                held = []
-                try:
-                    for _ in range(each):
-                        held.append(engine.connect())
-                    for conn in held:
-                        conn.execute(text("select 1")).scalar_one()
-                except Exception as e:
-                    errors.append(e)
-                finally:
-                    for conn in held:
-                        conn.close()
-                time.sleep(0.01)
-
-        threads = [threading.Thread(target=worker) for _ in range(nthreads)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not any(t.is_alive() for t in threads), "churn threads hung"
+        churn(EnginePool, nthreads, each, seconds, errors,
+              use=lambda conn: conn.execute(text("select 1")).scalar_one())
 
     hosts = [cluster.nodes[i].host for i in (1, 2, 3, 4)]
     try:
