@@ -24,6 +24,11 @@ memcpy of large blocks, e.g. libpq copying a 64 KiB COPY block) once per
 byte, while it costs about as much as the vector loop used for smaller
 blocks: for copy_from compare the CPU times too.
 
+With --peers, psycopg 3 (its C build) and asyncpg run the same workloads
+too (scripts/bench_peers.py, in build/bench-peers-venv), interleaved with
+the two others, and a second table gives every driver's ratio to
+psycopg2-binary.
+
 A PostgreSQL server is started for the run (and removed afterwards) unless
 --dsn is given.  This is a measurement tool, not a test: nothing here
 asserts timings.
@@ -44,6 +49,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_VENV = os.path.join(ROOT, "build", "bench-venv")
 REFERENCE = "psycopg2-binary==2.9.10"
+# --peers: psycopg 3 (its C build) and asyncpg, run by scripts/bench_peers.py
+PEERS_VENV = os.path.join(ROOT, "build", "bench-peers-venv")
+PEERS = ("psycopg[binary]==3.3.9", "asyncpg==0.32.0")
+PEER_DRIVERS = ("psycopg3", "asyncpg")
 CHILD_TIMEOUT = 900
 
 logger = logging.getLogger("bench")
@@ -315,6 +324,65 @@ def ensure_reference_venv(python: str) -> str:
     return vpy
 
 
+def ensure_peers_venv(python: str) -> str:
+    """Python of the venv with psycopg 3 and asyncpg, created if needed."""
+    vpy = os.path.join(PEERS_VENV, "bin", "python")
+    check = [vpy, "-c", "import psycopg, asyncpg"]
+    if os.path.exists(vpy) and subprocess.run(
+            check, stderr=subprocess.DEVNULL, cwd="/",
+            env=reference_env()).returncode == 0:
+        return vpy
+    logger.info("creating %s with %s", PEERS_VENV, ", ".join(PEERS))
+    subprocess.run([python, "-m", "venv", PEERS_VENV], check=True)
+    subprocess.run([vpy, "-m", "pip", "install", "-q",
+                    "--disable-pip-version-check"] + list(PEERS),
+                   check=True, env=reference_env())
+    return vpy
+
+
+def run_peer(python: str, driver: str, name: str, dsn: str,
+             size: int) -> Dict[str, Any]:
+    """One workload with psycopg 3 or asyncpg (scripts/bench_peers.py)."""
+    script = os.path.join(ROOT, "scripts", "bench_peers.py")
+    try:
+        res = subprocess.run([python, script, driver, name, dsn, str(size)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             timeout=CHILD_TIMEOUT, cwd="/",
+                             env=reference_env())
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after %d s" % CHILD_TIMEOUT}
+    lines = res.stdout.decode(errors="replace").strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, ValueError):
+        err = res.stderr.decode(errors="replace").strip().splitlines()
+        return {"error": "process exited with %d: %s" % (
+            res.returncode, err[-1] if err else "no output")}
+
+
+def print_peers_table(rows: List[Tuple[str, int,
+                                       Dict[str, List[Dict[str, Any]]]]]
+                      ) -> None:
+    """Every driver's ratio to psycopg2-binary, client CPU [wall]."""
+    drivers = ("ours",) + PEER_DRIVERS
+    head = "%-15s %9s | " % ("workload", "size") + " | ".join(
+        "%-15s" % d for d in drivers)
+    print()
+    print("ratio to psycopg2-binary: client CPU [wall] (medians; "
+          "below 1: faster; - : no such workload)")
+    print(head)
+    print("-" * len(head))
+    for name, size, res in rows:
+        tc = median_of(res["theirs"], "cpu")
+        tw = median_of(res["theirs"], "wall")
+        cells = []
+        for d in drivers:
+            c = fmt_ratio(median_of(res.get(d, []), "cpu"), tc).strip()
+            w = fmt_ratio(median_of(res.get(d, []), "wall"), tw).strip()
+            cells.append("%-15s" % ("%s [%s]" % (c, w) if c != "-" else "-"))
+        print("%-15s %9d | " % (name, size) + " | ".join(cells))
+
+
 def fmt_seconds(v: Optional[float]) -> str:
     return "%9.3f" % v if v is not None else "%9s" % "-"
 
@@ -504,24 +572,35 @@ def parent_main(args: argparse.Namespace) -> int:
 
         if args.instructions:
             return instructions_main(names, sizes, dsn, ours, theirs)
+        peers = ensure_peers_venv(sys.executable) if args.peers else ""
         rows = []
         for name in names:
             size = sizes[name]
             res_by = {"ours": [], "theirs": []}  # type: Dict[str, List]
             for i in range(repeats):
-                for label, python in (("ours", ours), ("theirs", theirs)):
-                    r = run_child(python, name, dsn, size,
-                                  reference=label == "theirs")
-                    res_by[label].append(r)
-                    print("  %-15s %-6s run %d/%d: %s" % (
+                runs = [(label, lambda p=python, lb=label: run_child(
+                    p, name, dsn, size, reference=lb == "theirs"))
+                    for label, python in (("ours", ours),
+                                          ("theirs", theirs))]
+                if peers:
+                    runs += [(d, lambda d=d: run_peer(peers, d, name, dsn,
+                                                      size))
+                             for d in PEER_DRIVERS]
+                for label, run in runs:
+                    r = run()
+                    res_by.setdefault(label, []).append(r)
+                    print("  %-15s %-8s run %d/%d: %s" % (
                         name, label, i + 1, repeats,
                         r["error"] if "error" in r else
                         "%.3f s wall, %.3f s cpu" % (r["wall"], r["cpu"])),
                         flush=True)
             rows.append((name, size, res_by))
         print_table(rows)
+        if peers:
+            print_peers_table(rows)
         failed = any("error" in r for _, _, res_by in rows
-                     for rs in res_by.values() for r in rs)
+                     for label in ("ours", "theirs")
+                     for r in res_by[label])
         return 1 if failed else 0
     finally:
         if srv is not None:
@@ -543,6 +622,9 @@ def main() -> int:
     p.add_argument("--instructions", action="store_true",
                    help="count instructions under callgrind instead of "
                    "timing (quick sizes unless --full)")
+    p.add_argument("--peers", action="store_true",
+                   help="also run psycopg 3 (C build) and asyncpg "
+                   "(build/bench-peers-venv, created if needed)")
     p.add_argument("--full", action="store_true",
                    help="with --instructions: the full sizes")
     p.add_argument("--reference-python", default="",
