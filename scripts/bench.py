@@ -120,6 +120,17 @@ def setup_sql(n_mixed: int, n_ints: int) -> List[str]:
     ]
 
 
+def insert_rows(n: int) -> List[Tuple[int, str, float]]:
+    """The rows the INSERT workloads write."""
+    return [(i, "label %d" % i, i * 0.25) for i in range(n)]
+
+
+def copy_data(n: int) -> str:
+    """The text the copy_from workload sends (the same rows)."""
+    return "".join("%d\tlabel %d\t%r\n" % (i, i, i * 0.25)
+                   for i in range(n))
+
+
 def _temp_target(cur: Any) -> None:
     cur.execute("CREATE TEMP TABLE bench_target "
                 "(id int8, label text, val float8)")
@@ -148,7 +159,7 @@ def prepare_workload(name: str, n: int, conn: Any
             return count
     elif name in ("executemany", "execute_values", "execute_batch"):
         _temp_target(cur)
-        rows = [(i, "label %d" % i, i * 0.25) for i in range(n)]
+        rows = insert_rows(n)
         sql = "INSERT INTO bench_target VALUES (%s, %s, %s)"
 
         def run() -> Any:
@@ -164,8 +175,7 @@ def prepare_workload(name: str, n: int, conn: Any
     elif name == "copy_from":
         _temp_target(cur)
         conn.commit()
-        data = "".join("%d\tlabel %d\t%r\n" % (i, i, i * 0.25)
-                       for i in range(n))
+        data = copy_data(n)
         # built outside the timed section: StringIO's own conversion of
         # the text costs more than the COPY itself and is the same for both
         # drivers

@@ -17,27 +17,13 @@ equivalent of).  This is a measurement tool, not a test.
 import asyncio
 import io
 import json
-import resource
 import sys
 import time
 from typing import Any, Awaitable, Callable, Dict
 
-# the tables created by bench.py's set-up step
-MIXED_TABLE = "bench_mixed_%d"
-INTS_TABLE = "bench_ints_%d"
-
-
-def cpu_seconds() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
-def copy_data(n: int) -> str:
-    return "".join("%d\tlabel %d\t%r\n" % (i, i, i * 0.25) for i in range(n))
-
-
-def insert_rows(n: int) -> list:
-    return [(i, "label %d" % i, i * 0.25) for i in range(n)]
+# bench.py imports nothing but the standard library at module level
+from bench import (copy_data, cpu_seconds, insert_rows,  # noqa: E402
+                   ints_table, mixed_table)
 
 
 CREATE_TARGET = ("CREATE TEMP TABLE bench_target "
@@ -57,12 +43,12 @@ def psycopg3_workload(name: str, n: int, dsn: str) -> Callable[[], Any]:
             return len(cur.fetchall())
     elif name == "fetchall_mixed":
         def run() -> Any:
-            cur.execute("SELECT * FROM " + MIXED_TABLE % n)
+            cur.execute("SELECT * FROM " + mixed_table(n))
             return len(cur.fetchall())
     elif name == "named_cursor":
         def run() -> Any:
             with conn.cursor("bench_named") as named:
-                named.execute("SELECT * FROM " + MIXED_TABLE % n)
+                named.execute("SELECT * FROM " + mixed_table(n))
                 count = sum(1 for _ in named)
             return count
     elif name == "executemany":
@@ -87,7 +73,7 @@ def psycopg3_workload(name: str, n: int, dsn: str) -> Callable[[], Any]:
     elif name == "copy_to":
         def run() -> Any:
             out = io.BytesIO()
-            with cur.copy("COPY %s TO STDOUT" % (INTS_TABLE % n)) as copy:
+            with cur.copy("COPY %s TO STDOUT" % (ints_table(n))) as copy:
                 for block in copy:
                     out.write(block)
             return out.getvalue().count(b"\n")
@@ -136,13 +122,13 @@ def asyncpg_workload(name: str, n: int, dsn: str
                 "SELECT generate_series(1, $1::int8)::int8", n))
     elif name == "fetchall_mixed":
         async def run() -> Any:
-            return len(await conn.fetch("SELECT * FROM " + MIXED_TABLE % n))
+            return len(await conn.fetch("SELECT * FROM " + mixed_table(n)))
     elif name == "named_cursor":
         async def run() -> Any:
             count = 0
             async with conn.transaction():
                 async for _ in conn.cursor("SELECT * FROM "
-                                           + MIXED_TABLE % n):
+                                           + mixed_table(n)):
                     count += 1
             return count
     elif name in ("executemany", "copy_from"):
@@ -164,7 +150,7 @@ def asyncpg_workload(name: str, n: int, dsn: str
     elif name == "copy_to":
         async def run() -> Any:
             out = io.BytesIO()
-            await conn.copy_from_table(INTS_TABLE % n, output=out)
+            await conn.copy_from_table(ints_table(n), output=out)
             return out.getvalue().count(b"\n")
     elif name == "select_1":
         async def run() -> Any:

@@ -74,44 +74,52 @@ def churn(pool, nthreads, each, seconds, errors, use=select_one):
     assert not any(t.is_alive() for t in threads), "churn threads hung"
 
 
+def node_2_down_and_back(cluster, pool, label, use=select_one):
+    """The pool's 12 connections at 3/3/3/3 on 4 nodes; node 2 stopped while
+    4 threads use the pool (the connections go 4/4/4 on the others), then
+    started again: the pool, still in use, comes back to 3/3/3/3 within the
+    TTL plus 15 s, with no error seen by the threads."""
+    hosts = [cluster.nodes[i].host for i in (1, 2, 3, 4)]
+    before = spread(cluster, 12)
+    assert sorted(before.values()) == [3, 3, 3, 3], before
+    cluster.stop_node(2)
+    try:
+        errors = []
+        # checkout checks find node 2's connections dead and open new ones,
+        # which the balancer puts on the other nodes
+        churn(pool, 4, 3, 1.5, errors, use)
+        down = spread(cluster, 12)
+        assert hosts[1] not in down
+        assert sorted(down.values()) == [4, 4, 4], (down, errors)
+    finally:
+        cluster.start_node(2)
+    started = time.monotonic()
+    errors = []
+    after = {}
+    while time.monotonic() < started + TTL + 15:
+        churn(pool, 4, 3, 0.5, errors, use)
+        after = cluster.connection_counts()
+        if sorted(after.values()) == [3, 3, 3, 3]:
+            break
+    logger.warning("%s: before %s, node 2 down %s, after %s, "
+                   "converged in %.1fs (TTL %ds)", label,
+                   [before[h] for h in hosts],
+                   [down.get(h, 0) for h in hosts],
+                   [after.get(h, 0) for h in hosts],
+                   time.monotonic() - started, TTL)
+    assert not errors, errors
+    assert sorted(after.values()) == [3, 3, 3, 3], after
+    return after
+
+
 def test_pool_converges_back_when_a_node_returns(cluster):
     dsn = lb_dsn(cluster, "load_balance=true",
                  "failed_host_ttl_seconds=%d" % TTL)
     pool = psycopg2.pool.ThreadedConnectionPool(12, 12, dsn, check=True,
                                                 check_idle=0)
-    hosts = [cluster.nodes[i].host for i in (1, 2, 3, 4)]
     try:
         assert pool.rebalance
-        before = spread(cluster, 12)
-        assert sorted(before.values()) == [3, 3, 3, 3], before
-        cluster.stop_node(2)
-        try:
-            errors = []
-            # the pool's checks find node 2's connections broken and
-            # replace them on the other nodes
-            churn(pool, 4, 3, 1.5, errors)
-            down = spread(cluster, 12)
-            assert hosts[1] not in down
-            assert sorted(down.values()) == [4, 4, 4], (down, errors)
-        finally:
-            cluster.start_node(2)
-        started = time.monotonic()
-        errors = []
-        deadline = started + TTL + 15
-        after = {}
-        while time.monotonic() < deadline:
-            churn(pool, 4, 3, 0.5, errors)
-            after = cluster.connection_counts()
-            if sorted(after.values()) == [3, 3, 3, 3]:
-                break
-        converged = time.monotonic() - started
-        logger.warning("rebalance: before %s, node 2 down %s, after %s, "
-                       "converged in %.1fs (TTL %ds)",
-                       [before[h] for h in hosts],
-                       [down.get(h, 0) for h in hosts],
-                       [after.get(h, 0) for h in hosts], converged, TTL)
-        assert not errors, errors
-        assert sorted(after.values()) == [3, 3, 3, 3], after
+        after = node_2_down_and_back(cluster, pool, "rebalance")
         assert node_counts(only_cluster_state()["nodes"]) == after
         # balanced: nothing is misplaced any more
         conns = [pool.getconn() for _ in range(12)]
@@ -340,43 +348,12 @@ def test_sqlalchemy_queuepool_converges_with_the_checkin_recipe(cluster):
         def putconn(conn):
             conn.close()
 
-    def churn_engine(nthreads, each, seconds, errors):
-        churn(EnginePool, nthreads, each, seconds, errors,
-              use=lambda conn: conn.execute(text("select 1")).scalar_one())
-
-    hosts = [cluster.nodes[i].host for i in (1, 2, 3, 4)]
     try:
         held = [engine.connect() for _ in range(12)]
         for conn in held:
             conn.close()
-        before = spread(cluster, 12)
-        assert sorted(before.values()) == [3, 3, 3, 3], before
-        cluster.stop_node(2)
-        try:
-            errors = []
-            # pre-ping finds node 2's connections dead and opens new ones,
-            # which the balancer puts on the other nodes
-            churn_engine(4, 3, 1.5, errors)
-            down = spread(cluster, 12)
-            assert hosts[1] not in down
-            assert sorted(down.values()) == [4, 4, 4], (down, errors)
-        finally:
-            cluster.start_node(2)
-        started = time.monotonic()
-        errors = []
-        after = {}
-        while time.monotonic() < started + TTL + 15:
-            churn_engine(4, 3, 0.5, errors)
-            after = cluster.connection_counts()
-            if sorted(after.values()) == [3, 3, 3, 3]:
-                break
-        logger.warning("SQLAlchemy QueuePool: before %s, node 2 down %s, "
-                       "after %s, converged in %.1fs (TTL %ds)",
-                       [before[h] for h in hosts],
-                       [down.get(h, 0) for h in hosts],
-                       [after.get(h, 0) for h in hosts],
-                       time.monotonic() - started, TTL)
-        assert not errors, errors
-        assert sorted(after.values()) == [3, 3, 3, 3], after
+        node_2_down_and_back(
+            cluster, EnginePool, "SQLAlchemy QueuePool",
+            use=lambda conn: conn.execute(text("select 1")).scalar_one())
     finally:
         engine.dispose()
